@@ -1,0 +1,26 @@
+"""The HTTP API (and, from the console issue on, the web console): a thin layer over services."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from auditcage.config import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key, JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=64 << 20
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    from api import db, errors
+    from api.v1 import health, records, reference
+
+    db.init_app(app, settings)
+    errors.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(records.bp)
+    app.register_blueprint(reference.bp)
+    return app

@@ -1,0 +1,3 @@
+from auditcage.cli import main
+
+main()

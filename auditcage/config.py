@@ -1,0 +1,83 @@
+"""Settings, read once from AUDITCAGE_* environment variables and refused when unparseable."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from pathlib import Path
+
+from auditcage.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RULES_DIR = PROJECT_ROOT / "rules"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///auditcage.db"
+    secret_key: str = field(default="dev-only-not-secret", repr=False)
+    rules_dir: Path = DEFAULT_RULES_DIR
+    timezone: str = "Asia/Shanghai"
+    link_ttl: timedelta = timedelta(days=3)
+    # Comma-separated "source_system=key" pairs; each source system authenticates with its own key.
+    source_keys: str = field(default="", repr=False)
+    # Token for administrative API calls (reference data) until users and roles exist.
+    admin_token: str = field(default="", repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    demo_data: bool = False
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """Read AUDITCAGE_* variables; refuse values we cannot parse instead of guessing.
+
+        A secret may also come from a file: AUDITCAGE_SECRET_KEY_FILE=/run/secrets/key.
+        """
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            name = f"AUDITCAGE_{f.name.upper()}"
+            raw = environ.get(name)
+            file_name = environ.get(f"{name}_FILE")
+            if raw is None and file_name:
+                try:
+                    raw = Path(file_name).read_text(encoding="utf-8").strip()
+                except OSError as exc:
+                    raise ConfigError(f"{name}_FILE={file_name!r}: {exc.strerror}") from exc
+            if raw is None:
+                continue
+            values[f.name] = _parse(name, raw, f.type)
+        return cls(**values)  # type: ignore[arg-type]
+
+    def source_key_map(self) -> dict[str, str]:
+        """API key → source_system."""
+        keys: dict[str, str] = {}
+        for pair in filter(None, (p.strip() for p in self.source_keys.split(","))):
+            source, sep, key = pair.partition("=")
+            if not sep or not source or not key:
+                raise ConfigError("AUDITCAGE_SOURCE_KEYS: use source_system=key,source_system=key")
+            keys[key] = source
+        return keys
+
+
+def _parse(name: str, raw: str, kind: object) -> object:
+    kind_name = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+    if kind_name == "bool":
+        if raw not in ("true", "false"):
+            raise ConfigError(f"{name}={raw!r}: use true or false")
+        return raw == "true"
+    if kind_name == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r}: expected an integer") from None
+    if kind_name == "Path":
+        return Path(raw)
+    if kind_name == "timedelta":
+        try:
+            return timedelta(seconds=int(raw))
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r}: expected a number of seconds") from None
+    return raw

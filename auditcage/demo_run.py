@@ -1,0 +1,113 @@
+"""`auditcage demo`: a synthetic province generated, loaded and served on localhost."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from auditcage import clock
+from auditcage.config import Settings
+
+
+def first_month(months: int, *, today: date | None = None) -> date:
+    """The first day of the earliest of `months` closed calendar months before today."""
+    today = today or clock.today()
+    year, month = today.year, today.month - months
+    while month < 1:
+        month += 12
+        year -= 1
+    return date(year, month, 1)
+
+
+def run_demo(
+    settings: Settings,
+    *,
+    records_target: int,
+    months: int,
+    seed: int,
+    out_dir: Path,
+    serve: bool,
+    echo: Callable[[str], None] = print,
+) -> None:
+    import os
+
+    from auditcage.demo import generate, write_scenario
+    from auditcage.records.intake import IntakeReport, accept_batch
+    from auditcage.records.readers import read_records
+    from auditcage.reference import service
+    from auditcage.reference.cache import ReferenceCache
+    from auditcage.storage.schema import upgrade
+    from auditcage.storage.session import make_engine, make_session_factory
+
+    if "AUDITCAGE_DATABASE_URL" not in os.environ:
+        settings = replace(settings, database_url="sqlite:///auditcage-demo.db")
+    if not settings.source_keys:
+        settings = replace(settings, source_keys=_demo_keys())
+    if not settings.admin_token:
+        settings = replace(settings, admin_token="demo-admin-token")
+
+    started = time.perf_counter()
+    province = generate(
+        seed=seed, start=first_month(months), months=months, records_target=records_target
+    )
+    reference_dir, records_path = write_scenario(province, out_dir)
+    echo(f"generated the sample province in {out_dir}/ ({time.perf_counter() - started:.1f}s)")
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        loads = service.load_directory(session, reference_dir, actor="demo")
+    echo(f"loaded {len(loads)} reference datasets ({sum(load.rows for load in loads)} rows)")
+
+    cache = ReferenceCache()
+    report = IntakeReport()
+    items = read_records(records_path)
+    while True:
+        batch = [item for _, item in zip(range(2000), items, strict=False)]
+        if not batch:
+            break
+        with sessions.begin() as session:
+            part = accept_batch(
+                session,
+                batch,
+                source=str(records_path),
+                notices=cache.notice_source(session),
+                keep_outcomes=False,
+            )
+        report.merge(part)
+    echo(
+        f"ingested {report.read} records: {report.accepted} accepted "
+        f"({report.accepted_with_warnings} with warnings), {report.duplicates} duplicates, "
+        f"{report.quarantined} quarantined"
+    )
+    echo(f"database: {settings.database_url}")
+    echo("source-system keys (Authorization: Bearer <key>):")
+    for key, source in settings.source_key_map().items():
+        echo(f"  {source:<16}{key}")
+    echo(f"administrator token: {settings.admin_token}")
+    if serve:
+        from api import create_app
+
+        echo(f"serving on http://{settings.host}:{settings.port}  (Ctrl-C stops)")
+        create_app(settings).run(host=settings.host, port=settings.port, threaded=True)
+
+
+def _demo_keys() -> str:
+    sources = (
+        "vehicle_reg",
+        "license_mgmt",
+        "exam",
+        "inspection_pda",
+        "accident",
+        "violation",
+        "nonsite_review",
+        "kiosk",
+        "internet_12123",
+        "payment",
+        "parking",
+    )
+    return ",".join(f"{s}=demo-{s.replace('_', '-')}" for s in sources)

@@ -1,0 +1,121 @@
+"""Windowed counts, distinct counts and sums per key, with the exact semantics of catalogue §0.2.
+
+Pure functions over the events of one (rule, key): the single-machine worker, `replay` and a
+partitioned processor all call `firings()` and therefore agree by construction.
+
+- An *event* is a record that passed the rule's filter, reduced to what the window needs.
+- The window of an event at time t is every event with time in (t − W, t] (§0.2 item 4),
+  the event itself included, and equal times included whatever their arrival order.
+- count = number of distinct `serial_no` (§0.2 item 3); distinct = number of distinct non-null
+  values; sum = Σ of each serial's latest value (§0.3 kind S).
+- A key fires when its value first reaches the lowest threshold; it then stays silent until the
+  window has rolled past the firing event (cooldown = W, §0.2 item 6). Reaching a higher band inside
+  the cooldown is an *upgrade*: a new firing with the higher severity (§0.5 item 4). The cooldown
+  stays anchored to the first firing: an upgrade does not extend it.
+
+The result depends only on the *set* of events, never on the order they arrived in: the worker
+recomputes a key when a record arrives out of order and obtains what a sorted replay obtains.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+
+class Measure(StrEnum):
+    COUNT = "count"  # kind C: distinct serial_no
+    DISTINCT = "distinct"  # kind D: distinct non-null values of a field
+    SUM = "sum"  # kind S: sum of a field, each serial once with its latest value
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Event:
+    time: datetime
+    record_id: str  # tie-break for equal times: a total, arrival-independent order
+    serial_no: str = ""
+    value: Any = None  # the distinct field's value, or the summed number
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    threshold: float
+    severity: str  # "yellow", "orange", "red"
+
+
+@dataclass(frozen=True, slots=True)
+class Firing:
+    anchor: Event  # the event whose evaluation fired
+    band: Band
+    value: float
+    evidence: tuple[Event, ...]  # the window's events
+    upgrade: bool  # a higher band reached inside the cooldown of an earlier firing
+
+
+def measure_window(events: Sequence[Event], measure: Measure) -> float:
+    if measure is Measure.COUNT:
+        return len({e.serial_no for e in events if e.serial_no})
+    if measure is Measure.DISTINCT:
+        return len({e.value for e in events if e.value is not None and e.value != ""})
+    latest: dict[str, Event] = {}
+    for event in events:  # events are sorted: the last one seen per serial is its latest value
+        if event.serial_no:
+            latest[event.serial_no] = event
+    return float(sum(e.value for e in latest.values() if isinstance(e.value, int | float)))
+
+
+def firings(
+    events: Sequence[Event], *, window: timedelta, bands: Sequence[Band], measure: Measure
+) -> list[Firing]:
+    """Every firing of one (rule, key), given all its filtered events (any order)."""
+    ordered = sorted(events)
+    times = [e.time for e in ordered]
+    ranked = sorted(bands, key=lambda b: b.threshold)
+    result: list[Firing] = []
+    cooldown_until: datetime | None = None
+    current: Band | None = None
+    start = 0
+    for event in ordered:
+        # (t − W, t]: drop events at or before t − W; include every event with time == t.
+        while times[start] <= event.time - window:
+            start += 1
+        end = bisect_right(times, event.time)
+        in_window = ordered[start:end]
+        value = measure_window(in_window, measure)
+        reached = _highest_band(ranked, value)
+        if cooldown_until is not None and event.time >= cooldown_until:
+            cooldown_until, current = None, None
+        if reached is None:
+            continue
+        if cooldown_until is None:
+            result.append(Firing(event, reached, value, tuple(in_window), upgrade=False))
+            cooldown_until, current = event.time + window, reached
+        elif current is not None and reached.threshold > current.threshold:
+            result.append(Firing(event, reached, value, tuple(in_window), upgrade=True))
+            current = reached
+    return result
+
+
+def _highest_band(ranked: Sequence[Band], value: float) -> Band | None:
+    reached = None
+    for band in ranked:
+        if value >= band.threshold:
+            reached = band
+    return reached
+
+
+def horizon(window: timedelta) -> timedelta:
+    """How far back a key's events must be kept for a new in-order event to be evaluated exactly.
+
+    The window itself, plus one more window for the cooldown of a firing still inside it.
+    """
+    return window * 2
+
+
+def counts_by_serial(events: Sequence[Event]) -> Counter[str]:
+    return Counter(e.serial_no for e in events)
