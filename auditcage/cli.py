@@ -25,6 +25,9 @@ def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
 
     engine = make_engine(settings.database_url)
     upgrade(engine)
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(engine.dispose)  # no connection outlives the command
     return make_session_factory(engine)
 
 

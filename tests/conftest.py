@@ -105,6 +105,7 @@ def client(app_settings: Settings):  # type: ignore[no-untyped-def]
     app.testing = True
     with app.test_client() as test_client:
         yield test_client
+    app.extensions["auditcage.engine"].dispose()
 
 
 @pytest.fixture

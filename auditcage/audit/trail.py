@@ -8,7 +8,7 @@ read the same tail, only one can commit (the other fails and is retried by its c
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,18 +72,31 @@ class Verification:
     reason: str = ""
 
 
-def _entries(session: Session) -> Iterator[AuditEntry]:
-    yield from session.scalars(
+def _entries(session: Session) -> Generator[AuditEntry, None, None]:
+    # Streamed (a server-side cursor on PostgreSQL), and closed even when the caller stops early.
+    result = session.scalars(
         select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=1000)
     )
+    try:
+        yield from result
+    finally:
+        result.close()
 
 
 def verify(session: Session) -> Verification:
     """Walk the chain from the first entry; report the first entry that does not fit."""
+    entries = _entries(session)
+    try:
+        return _walk(entries)
+    finally:
+        entries.close()
+
+
+def _walk(entries: Iterator[AuditEntry]) -> Verification:
     expected_prev = GENESIS
     expected_id = 1
     count = 0
-    for entry in _entries(session):
+    for entry in entries:
         count += 1
         if entry.id != expected_id:
             return Verification(False, count, entry.id, f"entry {expected_id} is missing")
