@@ -50,8 +50,13 @@ def run_demo(
         settings = replace(settings, admin_token="demo-admin-token")
 
     started = time.perf_counter()
+    # include_invalid: a few broken records, so the quarantine has something to show.
     province = generate(
-        seed=seed, start=first_month(months), months=months, records_target=records_target
+        seed=seed,
+        start=first_month(months),
+        months=months,
+        records_target=records_target,
+        include_invalid=True,
     )
     reference_dir, records_path = write_scenario(province, out_dir)
     echo(f"generated the sample province in {out_dir}/ ({time.perf_counter() - started:.1f}s)")

@@ -74,8 +74,16 @@ def test_reference_load_then_list_shows_each_dataset(run, tmp_path) -> None:
     directory = tmp_path / "ref"
     directory.mkdir()
     (directory / "units.jsonl").write_bytes(
-        orjson.dumps({"unit_code": "520000000000", "parent_code": None, "level": "province",
-                      "name": "贵州省公安厅交通管理局", "province_code": "52"}) + b"\n"
+        orjson.dumps(
+            {
+                "unit_code": "520000000000",
+                "parent_code": None,
+                "level": "province",
+                "name": "贵州省公安厅交通管理局",
+                "province_code": "52",
+            }
+        )
+        + b"\n"
     )
     code, output = run("reference", "load", str(directory))
     assert code == 0, output

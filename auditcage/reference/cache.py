@@ -16,8 +16,14 @@ from auditcage.reference.models import ReferenceLoad
 
 # What records/enrich.py resolves; a missing one leaves its derived fields null.
 ENRICHMENT_DATASETS = (
-    "units", "staff", "duty_roster", "terminals", "business_types", "violation_codes",
-    "vehicles", "licences",
+    "units",
+    "staff",
+    "duty_roster",
+    "terminals",
+    "business_types",
+    "violation_codes",
+    "vehicles",
+    "licences",
 )
 
 

@@ -9,10 +9,20 @@ from tests.conftest import ADMIN_TOKEN
 pytestmark = pytest.mark.db
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-PROVINCE = {"unit_code": "520000000000", "parent_code": None, "level": "province",
-            "name": "贵州省公安厅交通管理局", "province_code": "52"}
-BRIGADE = {"unit_code": "520102000000", "parent_code": "520000000000", "level": "brigade",
-           "name": "南明大队", "province_code": "52"}
+PROVINCE = {
+    "unit_code": "520000000000",
+    "parent_code": None,
+    "level": "province",
+    "name": "贵州省公安厅交通管理局",
+    "province_code": "52",
+}
+BRIGADE = {
+    "unit_code": "520102000000",
+    "parent_code": "520000000000",
+    "level": "brigade",
+    "name": "南明大队",
+    "province_code": "52",
+}
 
 
 def test_an_administrator_replaces_a_dataset_and_gets_the_load(client) -> None:
@@ -44,7 +54,10 @@ def test_an_invalid_row_refuses_the_whole_load_naming_line_and_field(client) -> 
 def test_reference_upload_needs_the_administrator_token(client) -> None:
     assert client.put("/api/v1/reference/units", json=[PROVINCE]).status_code == 401
     source_key = {"Authorization": "Bearer key-violation"}
-    assert client.put("/api/v1/reference/units", json=[PROVINCE], headers=source_key).status_code == 403
+    assert (
+        client.put("/api/v1/reference/units", json=[PROVINCE], headers=source_key).status_code
+        == 403
+    )
 
 
 def test_an_unknown_dataset_is_404(client) -> None:

@@ -193,8 +193,17 @@ def test_an_operator_unknown_to_the_staff_registry_is_a_notice_not_a_failure(
     service.replace_dataset(
         session,
         "staff",
-        [{"staff_id": "P000001", "id_no": "520102198001011234", "name": "张三", "staff_kind":
-          "police", "unit_code": "520102000000", "position": "window_officer", "status": "active"}],
+        [
+            {
+                "staff_id": "P000001",
+                "id_no": "520102198001011234",
+                "name": "张三",
+                "staff_kind": "police",
+                "unit_code": "520102000000",
+                "position": "window_officer",
+                "status": "active",
+            }
+        ],
         source="test",
         actor="tester",
     )

@@ -1,0 +1,258 @@
+"""Planted cases: records built from the catalogue's definitions (never from rules/), one per id.
+
+`PLANTS` maps a catalogue id to a function that builds its positive case in a `PlantContext` and
+returns the records. Planted cases use their own people, vehicles and serials, added to the
+reference data through the context, so they never disturb the normal flows.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from auditcage.demo import identity
+from auditcage.demo.population import Car, Person, Population, make_person
+from auditcage.demo.province import Office, Window, World
+from auditcage.demo.records import Record, Run, at_backend, at_window, base, subject, vehicle_ids
+from auditcage.demo.reference import car_row, licence_row
+from auditcage.demo.timeutil import TZ, add_working_days, is_workday
+
+PlantFn = Callable[["PlantContext"], list[Record]]
+PLANTS: dict[str, PlantFn] = {}
+
+
+def plant(catalogue_id: str) -> Callable[[PlantFn], PlantFn]:
+    def register(fn: PlantFn) -> PlantFn:
+        PLANTS[catalogue_id] = fn
+        return fn
+
+    return register
+
+
+@dataclass(frozen=True)
+class PlantedCase:
+    catalogue_id: str
+    serial_no: str
+    record_ids: list[str]
+    note: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "catalogue_id": self.catalogue_id,
+            "serial_no": self.serial_no,
+            "record_ids": self.record_ids,
+            "note": self.note,
+        }
+
+
+class PlantContext:
+    """What a plant may use: the world, fresh identities, serials, record builders, reference
+    rows."""
+
+    def __init__(self, world: World, pop: Population, *, seed: int) -> None:
+        self.world = world
+        self.pop = pop
+        self.rng = random.Random(f"plants:{seed}")
+        self.run = Run(world, pop, seed=seed, scale_items=0.0)
+        self.run.doc_start = 90000  # planted forms come from a later block of each officer's stock
+        self.records: list[Record] = []
+        self.extra: dict[str, list[dict[str, Any]]] = {}
+        self._seq = 900000
+
+    # ---- bookkeeping ------------------------------------------------------------------------
+    def plant(self, catalogue_id: str, fn: PlantFn) -> PlantedCase:
+        records = fn(self)
+        end = self.world.end.isoformat()
+        records = [r for r in records if r["action_time"][:10] < end]
+        self.records.extend(records)
+        note = (fn.__doc__ or catalogue_id).strip().splitlines()[0]
+        return PlantedCase(
+            catalogue_id, records[-1]["serial_no"], [r["record_id"] for r in records], note
+        )
+
+    def add(self, dataset: str, row: dict[str, Any]) -> None:
+        self.extra.setdefault(dataset, []).append(row)
+
+    # ---- time -------------------------------------------------------------------------------
+    def day(self, offset: int, *, weekday: bool = True) -> date:
+        """The first working day (Mon–Fri when `weekday`) at or after start + offset days."""
+        d = self.world.start + timedelta(days=offset)
+        while not is_workday(d) or (weekday and d.weekday() >= 5):
+            d += timedelta(days=1)
+        return d
+
+    @staticmethod
+    def t(day: date, hhmm: str, seconds: int = 0) -> datetime:
+        h, m = hhmm.split(":")
+        return datetime(day.year, day.month, day.day, int(h), int(m), seconds, tzinfo=TZ)
+
+    @staticmethod
+    def wd(day: date, n: int) -> date:
+        return add_working_days(day, n)
+
+    # ---- places and people ------------------------------------------------------------------
+    def office(self, kind: str, det: int = 0, n: int = 0) -> Office:
+        return [o for o in self.world.detachments[det].offices if o.kind == kind][n]
+
+    def window(self, office: Office, n: int = 0) -> Window:
+        return office.windows[n % len(office.windows)]
+
+    def serial(self, prefix: str, unit_code: str, day: date) -> str:
+        self._seq += 1
+        return f"{prefix}{unit_code[:6]}{day:%Y%m%d}{self._seq:06d}"
+
+    def person(
+        self,
+        *,
+        det: int = 0,
+        licensed: bool = True,
+        province: str = "52",
+        points: int = 0,
+        area: str | None = None,
+    ) -> Person:
+        p = make_person(
+            self.rng, self.world.start, det=det, licensed=licensed, area=area or "520102"
+        )
+        p.points = points
+        if licensed and p.first_issue is not None:
+            self.add(
+                "licences",
+                licence_row(
+                    p.id_no,
+                    p.birth,
+                    p.lic_class or "C1",
+                    p.first_issue,
+                    points,
+                    self.world.start,
+                    province=province,
+                ),
+            )
+        return p
+
+    def car(
+        self, owner: str, *, det: int = 0, owner_type: str = "resident_id", **fields: Any
+    ) -> Car:
+        start = self.world.start
+        car = Car(
+            vin=identity.vin(self.rng),
+            plate=self.run.new_plate(det),
+            plate_type="02",
+            vehicle_type="K33",
+            use_nature="A",
+            first_reg=start - timedelta(days=self.rng.randrange(400, 2000)),
+            owner=owner,
+            owner_type=owner_type,
+            det=det,
+            insurance_to=start + timedelta(days=300),
+        )
+        for key, value in fields.items():
+            setattr(car, key, value)
+        row = car_row(car, self.world.detachments[det].vehicle_office.unit_code)
+        self.run.ledgers.new_vehicles.append(row)
+        return car
+
+    # ---- records ----------------------------------------------------------------------------
+    def rec(
+        self,
+        source: str,
+        serial: str,
+        step: int,
+        service: str,
+        btype: str,
+        action: str,
+        t: datetime,
+        office: Office,
+        operator: str,
+        *,
+        w: Window | None = None,
+        where: str | None = None,
+        accepted: datetime | None = None,
+    ) -> Record:
+        """A record at a window (`w`), at the operator's backend terminal, in the field or by the
+        system."""
+        rec = base(
+            self.run,
+            source,
+            serial,
+            step,
+            service,
+            btype,
+            action,
+            t,
+            accepted,
+            office.unit_code,
+            operator,
+        )
+        if w is not None:
+            at_window(rec, w)
+        elif where == "field":
+            rec.update(channel="field", terminal_id=office.pda.get(operator, f"M-{operator}"))
+        elif where == "station":
+            rec.update(channel="station", terminal_id=office.pda.get(operator, f"PDA-{operator}"))
+        elif operator in office.backend:
+            at_backend(rec, office, operator)
+        return rec
+
+    @staticmethod
+    def ids(
+        rec: Record,
+        *,
+        person: Person | None = None,
+        car: Car | None = None,
+        owner: str | None = None,
+        licence: str | None = None,
+    ) -> Record:
+        if person is not None:
+            subject(rec, person)
+        if car is not None:
+            vehicle_ids(rec, car, owner or car.owner)
+            if not car.plate:
+                rec.pop("plate_no")
+                rec.pop("plate_type")
+        if licence is not None:
+            rec.update(license_no=licence, license_holder_id_no=licence)
+        return rec
+
+
+def invalid_records(ctx: PlantContext) -> list[PlantedCase]:
+    """Records a validator must quarantine (§1.7): bad ID checksum, unknown enum, bare modify."""
+    from auditcage.demo.plants_violation import decide_record
+
+    office = ctx.office("brigade")
+    w = ctx.window(office)
+    day = ctx.day(20)
+    cases = []
+    bad_id = decide_record(
+        ctx, office, w, ctx.t(day, "10:05"), ctx.person(), "16250", points=6, fine=200.0
+    )
+    good = bad_id["subject_id_no"]
+    bad_id["subject_id_no"] = good[:17] + ("0" if good[17] != "0" else "1")
+    cases.append((bad_id, "subject_id_no fails the GB 11643 MOD 11-2 check"))
+    unknown = decide_record(
+        ctx, office, w, ctx.t(day, "10:25"), ctx.person(), "10461", points=1, fine=100.0
+    )
+    unknown["channel"] = "fax"
+    cases.append((unknown, "channel 'fax' is not in the enumeration"))
+    bare = decide_record(
+        ctx, office, w, ctx.t(day, "10:45"), ctx.person(), "10461", points=1, fine=100.0
+    )
+    bare.update(action="modify", record_id=bare["record_id"] + "M", reason_code="data_correction")
+    cases.append((bare, "modify without changed_fields, before and after"))
+    out = []
+    for rec, note in cases:
+        ctx.records.append(rec)
+        out.append(PlantedCase("QUARANTINE", rec["serial_no"], [rec["record_id"]], note))
+    return out
+
+
+# Registration happens on import; the modules use `plant` and the context above.
+from auditcage.demo import (  # noqa: E402
+    plants_accident,  # noqa: F401
+    plants_licence,  # noqa: F401
+    plants_staff,  # noqa: F401
+    plants_vehicle,  # noqa: F401
+    plants_violation,  # noqa: F401
+)
