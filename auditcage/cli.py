@@ -341,6 +341,13 @@ def demo(
     )
 
 
+# --- the engine: worker, replay, rules ----------------------------------------------------------
+
+from auditcage.cli_engine import register as _register_engine  # noqa: E402
+
+_register_engine(main, _sessions, _settings, _cli_actor)
+
+
 # --- audit trail --------------------------------------------------------------------------------
 
 

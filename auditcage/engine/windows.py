@@ -40,6 +40,7 @@ class Event:
     record_id: str  # tie-break for equal times: a total, arrival-independent order
     serial_no: str = ""
     value: Any = None  # the distinct field's value, or the summed number
+    unit_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,7 @@ def firings(
         end = bisect_right(times, event.time)
         in_window = ordered[start:end]
         value = measure_window(in_window, measure)
-        reached = _highest_band(ranked, value)
+        reached = highest_band(ranked, value)
         if cooldown_until is not None and event.time >= cooldown_until:
             cooldown_until, current = None, None
         if reached is None:
@@ -101,7 +102,7 @@ def firings(
     return result
 
 
-def _highest_band(ranked: Sequence[Band], value: float) -> Band | None:
+def highest_band(ranked: Sequence[Band], value: float) -> Band | None:
     reached = None
     for band in ranked:
         if value >= band.threshold:

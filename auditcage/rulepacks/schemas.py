@@ -127,8 +127,10 @@ class RuleSchema(Strict):
         missing = sorted(f for f in KIND_FIELDS[kind] if not data.get(f))
         if missing:
             raise ValidationError({name: [f"required for kind {kind.value}"] for name in missing})
-        if kind is not Kind.EVENT and data.get("severity_when"):
-            raise ValidationError({"severity_when": ["only event rules; windows use bands"]})
+        if kind not in (Kind.EVENT, Kind.SEQUENCE) and data.get("severity_when"):
+            raise ValidationError(
+                {"severity_when": ["event and sequence rules; windows use bands"]}
+            )
         if data.get("bands") and kind not in (Kind.COUNT, Kind.DISTINCT, Kind.SUM):
             raise ValidationError({"bands": ["only count, distinct and sum rules have bands"]})
         if kind in (Kind.COUNT, Kind.DISTINCT, Kind.SUM) and not data.get("bands"):

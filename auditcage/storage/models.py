@@ -1,8 +1,19 @@
 """Every mapped model, imported once so Base.metadata is complete (Alembic, create_all)."""
 
+from auditcage.alerts import models as alerts_models
 from auditcage.audit import models as audit_models
+from auditcage.engine import models as engine_models
 from auditcage.records import models as records_models
 from auditcage.reference import models as reference_models
+from auditcage.rulepacks import models as rulepacks_models
 from auditcage.storage.base import Base
 
-__all__ = ["Base", "audit_models", "records_models", "reference_models"]
+__all__ = [
+    "Base",
+    "alerts_models",
+    "audit_models",
+    "engine_models",
+    "records_models",
+    "reference_models",
+    "rulepacks_models",
+]

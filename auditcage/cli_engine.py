@@ -1,0 +1,234 @@
+"""`auditcage worker`, `auditcage replay` and `auditcage rules …`: the engine's commands."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from auditcage import clock
+
+
+def _as_of(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return clock.to_shanghai(datetime.fromisoformat(value))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO-8601 time") from None
+
+
+def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # type: ignore[no-untyped-def]
+    """Attach the engine's commands to the CLI group (cli.py is the composition root)."""
+
+    @main.command()
+    @click.option(
+        "--once", is_flag=True, help="One full pass (records, then the sweeper) and exit."
+    )
+    @click.option("--as-of", "as_of", help="Sweep deadlines as of this time (default: now).")
+    @click.option("--batch-size", default=1000, show_default=True)
+    @click.option("--idle", default=2.0, show_default=True, help="Seconds to sleep when idle.")
+    @click.pass_context
+    def worker(
+        ctx: click.Context, once: bool, as_of: str | None, batch_size: int, idle: float
+    ) -> None:
+        """Evaluate stored records in order with a persisted cursor; sweep deadlines.
+
+        Restart-safe: state is rebuilt from the database, the cursor moves with the hits.
+        A newly published rule version is picked up without a restart.
+        """
+        from auditcage.engine.runner import RecordWorker
+
+        settings = settings_of(ctx)
+        worker = RecordWorker(
+            sessions_of(settings), rules_dir=settings.rules_dir, batch_size=batch_size
+        )
+        while True:
+            result = worker.run_once(as_of=_as_of(as_of))
+            if once or result.records:
+                click.echo(
+                    f"rules {result.version}: {result.records} records, {result.hits} new hits"
+                    f" ({result.late} late), state rebuilt from {result.rebuilt_from} records"
+                )
+            if once:
+                return
+            if not result.records:
+                time.sleep(idle)
+
+    @main.command()
+    @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+    @click.option(
+        "--reference",
+        "reference_dir",
+        required=True,
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+    )
+    @click.option("--hits", "hits_path", required=True, type=click.Path(path_type=Path))
+    @click.option(
+        "--rules",
+        "rules_dir",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        help="Rules directory (default: rules/).",
+    )
+    @click.option("--as-of", "as_of", help="Sweep deadlines as of this time.")
+    @click.pass_context
+    def replay(
+        ctx: click.Context,
+        inputs: tuple[Path, ...],
+        reference_dir: Path,
+        hits_path: Path,
+        rules_dir: Path | None,
+        as_of: str | None,
+    ) -> None:
+        """Evaluate record files in batch into a hits file (catalogue §7.4). Sends nothing."""
+        from auditcage.engine.replay import replay as run
+
+        settings = settings_of(ctx)
+        with hits_path.open("wb") as out:
+            summary = run(
+                list(inputs),
+                reference_dir=reference_dir,
+                hits_out=out,
+                rules_dir=rules_dir or settings.rules_dir,
+                as_of=_as_of(as_of),
+            )
+        click.echo(
+            f"records read {summary.read}, accepted {summary.accepted}, "
+            f"quarantined {summary.quarantined}"
+        )
+        for code, count in sorted(summary.quarantined_by_reason.items()):
+            click.echo(f"  quarantined {code:<24}{count}")
+        click.echo(f"deadlines swept as of {summary.as_of.isoformat() if summary.as_of else '-'}")
+        click.echo(
+            "hits by severity: "
+            + ", ".join(
+                f"{s} {summary.hits_by_severity.get(s, 0)}"
+                for s in ("red", "orange", "yellow", "blue")
+            )
+        )
+        for rule_id, count in sorted(summary.hits_by_rule.items()):
+            click.echo(f"  {rule_id:<10}{count}")
+
+    @main.group()
+    def rules() -> None:
+        """Rule packs: validate, test, list, show, publish, roll back."""
+
+    def _load(directory: Path):  # type: ignore[no-untyped-def]
+        from auditcage.engine.session import load_rules
+
+        return load_rules(directory)
+
+    @rules.command("validate")
+    @click.option("--rules", "rules_dir", type=click.Path(exists=True, path_type=Path))
+    @click.pass_context
+    def rules_validate(ctx: click.Context, rules_dir: Path | None) -> None:
+        """Check every pack, rule and condition; print each problem as file:line: rule: field."""
+        from auditcage.engine.compiled import compile_ruleset
+        from auditcage.rulepacks.packs import load_ruleset
+
+        ruleset, issues = load_ruleset(rules_dir or settings_of(ctx).rules_dir)
+        _, compile_issues = compile_ruleset(ruleset)
+        problems = [*issues, *compile_issues]
+        for issue in problems:
+            click.echo(str(issue), err=True)
+        if problems:
+            sys.exit(1)
+        click.echo(f"{len(ruleset.rules)} rules in {len(ruleset.packs)} packs: no problem")
+
+    @rules.command("test")
+    @click.option("--rules", "rules_dir", type=click.Path(exists=True, path_type=Path))
+    @click.option("--rule", "only", help="Only this rule id.")
+    @click.pass_context
+    def rules_test(ctx: click.Context, rules_dir: Path | None, only: str | None) -> None:
+        """Run every example; each must fire or stay quiet as declared."""
+        from auditcage.engine.examples import run_example
+
+        ruleset, compiled = _load(rules_dir or settings_of(ctx).rules_dir)
+        failed = 0
+        total = 0
+        for rule in compiled:
+            if only and rule.rule.id != only:
+                continue
+            for example in rule.rule.examples:
+                total += 1
+                result = run_example(rule, example, ruleset)
+                if not result.passed:
+                    failed += 1
+                    click.echo(f"FAIL {example.label} ({example.source}): {result.problem}")
+        click.echo(f"{total - failed} of {total} examples behave as declared")
+        if failed:
+            sys.exit(1)
+
+    @rules.command("list")
+    @click.option("--rules", "rules_dir", type=click.Path(exists=True, path_type=Path))
+    @click.pass_context
+    def rules_list(ctx: click.Context, rules_dir: Path | None) -> None:
+        """Every rule: id, sub, pack, kind, status, severity, name."""
+        ruleset, _ = _load(rules_dir or settings_of(ctx).rules_dir)
+        for rule in sorted(ruleset.rules, key=lambda r: (r.id, r.sub or "")):
+            click.echo(
+                f"{rule.label:<10}{rule.pack:<12}{rule.kind.value:<10}{rule.status.value:<9}"
+                f"{rule.severity.value:<8}{rule.name.zh}"
+            )
+
+    @rules.command("show")
+    @click.argument("rule_id")
+    @click.option("--rules", "rules_dir", type=click.Path(exists=True, path_type=Path))
+    @click.pass_context
+    def rules_show(ctx: click.Context, rule_id: str, rules_dir: Path | None) -> None:
+        """One rule's file(s), as written."""
+        ruleset, _ = _load(rules_dir or settings_of(ctx).rules_dir)
+        found = [r for r in ruleset.rules if r.id == rule_id or r.label == rule_id]
+        if not found:
+            raise click.UsageError(f"no rule {rule_id}")
+        for rule in found:
+            click.echo(f"# {rule.source}")
+            click.echo(Path(rule.source.path).read_text(encoding="utf-8"))
+
+    @rules.command("publish")
+    @click.option("--reason", required=True, help="Why (kept in the audit trail).")
+    @click.option("--rules", "rules_dir", type=click.Path(exists=True, path_type=Path))
+    @click.pass_context
+    def rules_publish(ctx: click.Context, reason: str, rules_dir: Path | None) -> None:
+        """Validate, run every example, store an immutable version and make it active.
+
+        A running worker switches to it without a restart.
+        """
+        from auditcage.rulepacks import publish
+
+        settings = settings_of(ctx)
+        with sessions_of(settings).begin() as session:
+            version = publish.publish(
+                session, rules_dir or settings.rules_dir, actor=actor_of(), reason=reason
+            )
+            click.echo(
+                f"published version {version.id} ({version.rules} rules, {version.digest[:12]})"
+            )
+
+    @rules.command("rollback")
+    @click.option("--reason", required=True, help="Why (kept in the audit trail).")
+    @click.pass_context
+    def rules_rollback(ctx: click.Context, reason: str) -> None:
+        """Make the version before the active one active again."""
+        from auditcage.rulepacks import publish
+
+        with sessions_of(settings_of(ctx)).begin() as session:
+            version = publish.rollback(session, actor=actor_of(), reason=reason)
+            click.echo(f"version {version.id} is active again")
+
+    @rules.command("versions")
+    @click.pass_context
+    def rules_versions(ctx: click.Context) -> None:
+        """Published versions, newest first."""
+        from auditcage.rulepacks import publish
+
+        with sessions_of(settings_of(ctx)).begin() as session:
+            for v in publish.versions(session):
+                mark = "*" if v.active else " "
+                click.echo(
+                    f"{mark} v{v.id:<4}{v.created_at:%Y-%m-%d %H:%M}  {v.actor:<16}"
+                    f"{v.rules:>4} rules  {v.reason}"
+                )

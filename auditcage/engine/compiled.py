@@ -1,0 +1,160 @@
+"""A rule compiled for evaluation: its conditions as closures, its key and value extractors.
+
+Compilation checks every condition against the record contract (rulepacks.check) and turns it into
+a Python closure (engine.compile_python). The engine never sees the author's text again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import product
+from typing import Any
+
+from auditcage.engine.compile_python import Env, PyCompiler, compile_python
+from auditcage.rulepacks.check import CheckError, check
+from auditcage.rulepacks.model import Kind, Rule, RuleSet, Severity, Status
+from auditcage.rulepacks.schemas import Issue
+
+Predicate = Callable[[Env], bool]
+ValueFn = Callable[[Env], Any]
+
+# What runs in the engine: active rules push; testing rules run in shadow (hits kept, not pushed).
+EVALUATED = frozenset({Status.ACTIVE, Status.TESTING})
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    rule: Rule
+    when: Predicate
+    unless: tuple[Predicate, ...]
+    severity_when: tuple[tuple[Predicate, Severity], ...]
+    first: Predicate | None  # sequence: the A filter
+    expect: Predicate | None  # absence: a later record of the key that meets the step
+    done_at: ValueFn | None  # absence: when the step happened (on the arming or a later record)
+    deadline_from: ValueFn | None  # absence: the start of the period (default action_time)
+    value: ValueFn | None  # distinct/sum: the counted or summed field
+
+    @property
+    def uid(self) -> str:
+        return self.rule.uid
+
+    def applies(self, env: Env) -> bool:
+        """The filter holds and no exemption does."""
+        if not self.when(env):
+            return False
+        return not any(exempt(env) for exempt in self.unless)
+
+    def severity_for(self, env: Env) -> Severity:
+        """The highest band whose condition holds, else the default severity."""
+        best = self.rule.severity
+        for test, severity in self.severity_when:
+            if severity.rank < best.rank and test(env):
+                best = severity
+        return best
+
+
+def compile_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule:
+    """Raises CheckError (with `.field_name` set to the rule field) on the first bad condition."""
+    named = {name: list(items) for name, items in lists.items()}
+    sequence_like = rule.kind in (Kind.SEQUENCE, Kind.ABSENCE)
+
+    def predicate(text: str, where: str, *, first: bool = False) -> Predicate:
+        try:
+            return compile_python(check(text, lists=named, allow_first=first))
+        except CheckError as error:
+            error.rule_field = where  # type: ignore[attr-defined]
+            raise
+
+    def value(text: str, where: str, *, first: bool = False) -> ValueFn:
+        try:
+            checked = check(text, lists=named, allow_first=first, condition=False)
+        except CheckError as error:
+            error.rule_field = where  # type: ignore[attr-defined]
+            raise
+        return PyCompiler(checked).value(checked.node)
+
+    return CompiledRule(
+        rule=rule,
+        when=predicate(rule.when, "when"),
+        unless=tuple(predicate(e.when, "unless") for e in rule.unless),
+        severity_when=tuple(
+            (predicate(s.when, "severity_when", first=sequence_like), s.severity)
+            for s in rule.severity_when
+        ),
+        first=predicate(rule.first, "first") if rule.first else None,
+        expect=predicate(rule.expect, "expect", first=True) if rule.expect else None,
+        done_at=value(rule.done_at, "done_at", first=sequence_like) if rule.done_at else None,
+        deadline_from=value(rule.deadline_from, "deadline_from") if rule.deadline_from else None,
+        value=value(rule.field, "field") if rule.field else None,
+    )
+
+
+def compile_ruleset(
+    ruleset: RuleSet, *, statuses: Iterable[Status] = EVALUATED
+) -> tuple[list[CompiledRule], list[Issue]]:
+    """Every rule of the wanted statuses, compiled; problems returned as located issues."""
+    wanted = frozenset(statuses)
+    compiled: list[CompiledRule] = []
+    issues: list[Issue] = []
+    for rule in ruleset.rules:
+        if rule.status not in wanted:
+            continue
+        try:
+            compiled.append(compile_rule(rule, ruleset.lists))
+        except CheckError as error:
+            issues.append(issue_of(rule, error))
+    return compiled, issues
+
+
+def issue_of(rule: Rule, error: CheckError) -> Issue:
+    where = getattr(error, "rule_field", "when")
+    column = getattr(error, "column", None)
+    at = f" (column {column + 1})" if isinstance(column, int) else ""
+    return Issue(
+        rule.source.path,
+        rule.source.line,
+        rule.id,
+        where if not getattr(error, "field", None) else f"{where}: {error.field}",
+        f"{getattr(error, 'problem', str(error))}{at}",
+        getattr(error, "suggestion", None),
+    )
+
+
+# --- keys -----------------------------------------------------------------------------------------
+
+
+def key_values(
+    record: Mapping[str, Any], derived: Mapping[str, Any], paths: Sequence[str]
+) -> list[str]:
+    """Every key of a record for these field paths, as "path=value;path=value".
+
+    A path through a list (`accident.parties.id_no`) gives one value per element: each value is a
+    key of its own (catalogue §2.6). A null or empty part means no key at all (§0.2 item 5).
+    """
+    choices: list[list[str]] = []
+    for path in paths:
+        values = [v for v in _values(record, path.split(".")) if v not in (None, "")]
+        if not values and path in derived:
+            values = [derived[path]] if derived[path] not in (None, "") else []
+        if not values:
+            return []
+        choices.append(sorted({str(v) for v in values}))
+    return [
+        ";".join(f"{p}={v}" for p, v in zip(paths, combo, strict=True))
+        for combo in product(*choices)
+    ]
+
+
+def _values(value: Any, parts: list[str]) -> list[Any]:
+    if not parts:
+        return (
+            [v for v in value if not isinstance(v, dict | list)]
+            if isinstance(value, list)
+            else [value]
+        )
+    if isinstance(value, list):
+        return [v for item in value for v in _values(item, parts)]
+    if not isinstance(value, Mapping):
+        return []
+    return _values(value.get(parts[0]), parts[1:])

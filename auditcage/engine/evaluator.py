@@ -1,0 +1,447 @@
+"""The engine: records in (any order), hits out, per-key state for every kind of §0.3.
+
+One `Evaluator` holds the compiled rules of one ruleset version and the state of every
+(rule, key). `process()` evaluates one enriched record; `sweep(as_of)` fires the deadlines that
+have passed. Windows, sequences and deadlines are judged on event time (`action_time`), never on
+arrival or wall-clock time, with the pure functions of `windows` and `kinds`, so the worker and
+`replay` agree by construction. Rate rules (kind R) are evaluated in batch at period close by
+`engine.rates`.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right, insort
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from auditcage import clock
+from auditcage.engine import windows
+from auditcage.engine.compile_python import Env
+from auditcage.engine.compiled import CompiledRule, key_values
+from auditcage.engine.hits import HitDraft
+from auditcage.engine.messages import render
+from auditcage.engine.windows import Band, Event, Measure
+from auditcage.rulepacks.functions import EvalContext
+from auditcage.rulepacks.model import Kind, Status
+
+Derived = Mapping[str, Any]
+Record = Mapping[str, Any]
+MEASURES = {Kind.COUNT: Measure.COUNT, Kind.DISTINCT: Measure.DISTINCT, Kind.SUM: Measure.SUM}
+
+
+@dataclass
+class _WindowKey:
+    events: list[Event] = field(default_factory=list)
+    cooldown_until: datetime | None = None
+    band: Band | None = None
+    emitted: set[tuple[str, str]] = field(default_factory=set)  # (anchor record_id, severity)
+    records: dict[str, tuple[Record, Derived]] = field(default_factory=dict)
+
+
+@dataclass
+class _SequenceKey:
+    firsts: list[Event] = field(default_factory=list)
+    thens: list[Event] = field(default_factory=list)
+    matched: set[str] = field(default_factory=set)  # B record_ids that fired
+    records: dict[str, tuple[Record, Derived]] = field(default_factory=dict)
+
+
+@dataclass
+class _Armed:
+    event: Event
+    start: datetime
+    due: datetime
+    record: Record
+    derived: Derived
+    done: list[datetime] = field(default_factory=list)
+    fired: bool = False
+
+
+class Evaluator:
+    def __init__(self, rules: Iterable[CompiledRule], ctx: EvalContext) -> None:
+        self.rules = list(rules)
+        self.ctx = ctx
+        self._by_kind: dict[Kind, list[CompiledRule]] = defaultdict(list)
+        for rule in self.rules:
+            self._by_kind[rule.rule.kind].append(rule)
+        self._windows: dict[tuple[str, str], _WindowKey] = defaultdict(_WindowKey)
+        self._sequences: dict[tuple[str, str], _SequenceKey] = defaultdict(_SequenceKey)
+        self._armed: dict[tuple[str, str], list[_Armed]] = defaultdict(list)
+
+    # --- one record ---------------------------------------------------------------------------
+
+    def process(self, record: Record, derived: Derived, *, late: bool = False) -> list[HitDraft]:
+        env = Env(record, derived, self.ctx)
+        hits: list[HitDraft] = []
+        for rule in self._by_kind[Kind.EVENT]:
+            if rule.applies(env):
+                hits.append(self._event_hit(rule, env, record, derived))
+        for kind in MEASURES:
+            for rule in self._by_kind[kind]:
+                if rule.applies(env):
+                    hits.extend(self._window_step(rule, env, record, derived))
+        for rule in self._by_kind[Kind.SEQUENCE]:
+            hits.extend(self._sequence_step(rule, env, record, derived))
+        for rule in self._by_kind[Kind.ABSENCE]:
+            self._absence_step(rule, env, record, derived)
+        if late:
+            hits = [_late(h) for h in hits]
+        return hits
+
+    def _event_hit(
+        self, rule: CompiledRule, env: Env, record: Record, derived: Derived
+    ) -> HitDraft:
+        serial = str(record.get("serial_no", ""))
+        return self._hit(
+            rule,
+            env,
+            record,
+            derived,
+            key=serial,
+            severity=rule.severity_for(env).value,
+            serials=(serial,),
+            record_ids=(str(record["record_id"]),),
+            at=record["action_time"],
+            anchor=str(record["record_id"]),
+        )
+
+    # --- windows (C, D, S) --------------------------------------------------------------------
+
+    def _window_step(
+        self, rule: CompiledRule, env: Env, record: Record, derived: Derived
+    ) -> list[HitDraft]:
+        spec = rule.rule
+        assert spec.window is not None
+        bands = [Band(b.at_least, b.severity.value) for b in spec.bands]
+        measure = MEASURES[spec.kind]
+        value = rule.value(env) if rule.value is not None else None
+        hits = []
+        for key in key_values(record, derived, spec.key):
+            state = self._windows[(rule.uid, key)]
+            event = Event(
+                record["action_time"],
+                str(record["record_id"]),
+                str(record.get("serial_no") or ""),
+                value,
+                str(record.get("unit_code", "")),
+            )
+            state.records[event.record_id] = (record, derived)
+            fired = self._window_insert(state, event, spec.window, bands, measure)
+            for firing in fired:
+                hits.append(self._window_hit(rule, key, firing, state))
+            _prune_window(state, spec.window)
+        return hits
+
+    @staticmethod
+    def _window_insert(
+        state: _WindowKey, event: Event, window: timedelta, bands: list[Band], measure: Measure
+    ) -> list[windows.Firing]:
+        in_order = not state.events or event.time > state.events[-1].time
+        if in_order:
+            state.events.append(event)
+            if state.cooldown_until is not None and event.time >= state.cooldown_until:
+                state.cooldown_until, state.band = None, None
+            start = bisect_right([e.time for e in state.events], event.time - window)
+            in_window = state.events[start:]
+            value = windows.measure_window(in_window, measure)
+            reached = windows.highest_band(sorted(bands, key=lambda b: b.threshold), value)
+            if reached is None:
+                return []
+            if state.cooldown_until is None:
+                state.cooldown_until, state.band = event.time + window, reached
+                firing = windows.Firing(event, reached, value, tuple(in_window), upgrade=False)
+            elif state.band is not None and reached.threshold > state.band.threshold:
+                state.band = reached
+                firing = windows.Firing(event, reached, value, tuple(in_window), upgrade=True)
+            else:
+                return []
+            state.emitted.add((event.record_id, reached.severity))
+            return [firing]
+        # Out of event-time order (or a tie): recompute the key from its retained events, so the
+        # result is the one a sorted replay gives, and emit what was not emitted before.
+        insort(state.events, event)
+        all_firings = windows.firings(state.events, window=window, bands=bands, measure=measure)
+        new = [f for f in all_firings if (f.anchor.record_id, f.band.severity) not in state.emitted]
+        state.emitted.update((f.anchor.record_id, f.band.severity) for f in new)
+        state.cooldown_until, state.band = None, None
+        for firing in all_firings:
+            if not firing.upgrade:
+                state.cooldown_until, state.band = firing.anchor.time + window, firing.band
+            elif state.band is None or firing.band.threshold > state.band.threshold:
+                state.band = firing.band
+        return new
+
+    def _window_hit(
+        self, rule: CompiledRule, key: str, firing: windows.Firing, state: _WindowKey
+    ) -> HitDraft:
+        record, derived = state.records[firing.anchor.record_id]
+        env = Env(record, derived, self.ctx)
+        evidence = firing.evidence
+        serials = tuple(dict.fromkeys(e.serial_no for e in evidence if e.serial_no))
+        extra = {
+            "key": key,
+            "value": firing.value,
+            "count": len(serials),
+            "window": rule.rule.window,
+        }
+        return self._hit(
+            rule,
+            env,
+            record,
+            derived,
+            key=key,
+            severity=firing.band.severity,
+            serials=serials,
+            record_ids=tuple(e.record_id for e in evidence),
+            at=firing.anchor.time,
+            anchor=firing.anchor.record_id,
+            upgrade=firing.upgrade,
+            extra=extra,
+            detail={"value": firing.value},
+        )
+
+    # --- sequences (Q) ------------------------------------------------------------------------
+
+    def _sequence_step(
+        self, rule: CompiledRule, env: Env, record: Record, derived: Derived
+    ) -> list[HitDraft]:
+        spec = rule.rule
+        assert spec.within is not None and rule.first is not None
+        is_first = rule.first(env)
+        is_then = rule.applies(env)
+        if not (is_first or is_then):
+            return []
+        hits = []
+        event = Event(
+            record["action_time"],
+            str(record["record_id"]),
+            str(record.get("serial_no") or ""),
+            None,
+            str(record.get("unit_code", "")),
+        )
+        for key in key_values(record, derived, (*spec.key, *spec.same)):
+            state = self._sequences[(rule.uid, key)]
+            state.records[event.record_id] = (record, derived)
+            candidates: list[Event] = []
+            if is_first:
+                insort(state.firsts, event)
+                # A late A may complete Bs that arrived before it.
+                candidates.extend(
+                    b for b in state.thens if event.time < b.time <= event.time + spec.within
+                )
+            if is_then:
+                insort(state.thens, event)
+                candidates.append(event)
+            for then in sorted(set(candidates)):
+                if then.record_id in state.matched:
+                    continue
+                first = _latest_before(state.firsts, then.time, spec.within)
+                if first is None:
+                    continue
+                state.matched.add(then.record_id)
+                hits.append(self._sequence_hit(rule, key, first, then, state))
+            _prune_sequence(state, spec.within)
+        return hits
+
+    def _sequence_hit(
+        self, rule: CompiledRule, key: str, first: Event, then: Event, state: _SequenceKey
+    ) -> HitDraft:
+        record, derived = state.records[then.record_id]
+        first_record, first_derived = state.records[first.record_id]
+        env = Env(record, derived, self.ctx, (first_record, first_derived))
+        serials = tuple(dict.fromkeys(s for s in (first.serial_no, then.serial_no) if s))
+        return self._hit(
+            rule,
+            env,
+            record,
+            derived,
+            key=key,
+            severity=rule.severity_for(env).value,
+            serials=serials,
+            record_ids=(first.record_id, then.record_id),
+            at=then.time,
+            anchor=then.record_id,
+            extra={"key": key},
+            first=first_record,
+        )
+
+    # --- absences and deadlines (A) -----------------------------------------------------------
+
+    def _absence_step(self, rule: CompiledRule, env: Env, record: Record, derived: Derived) -> None:
+        spec = rule.rule
+        keys = key_values(record, derived, spec.key)
+        for key in keys:  # a later record may complete an armed deadline of its key
+            for armed in self._armed.get((rule.uid, key), ()):
+                if armed.event.record_id == record["record_id"]:
+                    continue
+                later = Env(record, derived, self.ctx, (armed.record, armed.derived))
+                if rule.expect is not None and not rule.expect(later):
+                    continue
+                done = rule.done_at(later) if rule.done_at is not None else record["action_time"]
+                if isinstance(done, datetime):
+                    armed.done.append(clock.to_shanghai(done))
+        if not keys or not rule.applies(env):
+            return
+        start = rule.deadline_from(env) if rule.deadline_from is not None else record["action_time"]
+        if not isinstance(start, datetime):
+            return  # no start, no deadline: the rule stays silent for lack of data
+        due = self._due(rule, record, derived, clock.to_shanghai(start))
+        event = Event(
+            record["action_time"],
+            str(record["record_id"]),
+            str(record.get("serial_no") or ""),
+            None,
+            str(record.get("unit_code", "")),
+        )
+        own = rule.done_at(env) if rule.done_at is not None else None
+        for key in keys:
+            existing = self._armed[(rule.uid, key)]
+            if any(a.event.record_id == event.record_id for a in existing):
+                continue
+            armed = _Armed(event, clock.to_shanghai(start), due, record, derived)
+            if isinstance(own, datetime):
+                armed.done.append(clock.to_shanghai(own))
+            existing.append(armed)
+
+    def _due(
+        self, rule: CompiledRule, record: Record, derived: Derived, start: datetime
+    ) -> datetime:
+        period = rule.rule.period
+        assert period is not None
+        unit_row = self.ctx.ref.get("units", record.get("unit_code"))
+        return self.ctx.calendar.deadline(
+            start,
+            period.amount,
+            period.unit,  # type: ignore[arg-type]
+            calendar_id=(unit_row or {}).get("calendar_id") or derived.get("unit_calendar_id"),
+            service_hours=(unit_row or {}).get("service_hours"),
+        )
+
+    def sweep(self, as_of: datetime) -> list[HitDraft]:
+        """Fire every armed deadline that passed by `as_of` without its step."""
+        hits = []
+        by_uid = {r.uid: r for r in self._by_kind[Kind.ABSENCE]}
+        for (uid, key), armed_list in self._armed.items():
+            rule = by_uid.get(uid)
+            if rule is None:
+                continue
+            for armed in armed_list:
+                if armed.fired or armed.due > as_of:
+                    continue
+                if any(armed.start <= t <= armed.due for t in armed.done):
+                    armed.fired = True  # met on time: nothing to report, nothing to keep
+                    continue
+                armed.fired = True
+                hits.append(self._absence_hit(rule, key, armed))
+        return hits
+
+    def _absence_hit(self, rule: CompiledRule, key: str, armed: _Armed) -> HitDraft:
+        env = Env(armed.record, armed.derived, self.ctx)
+        late = sorted(t for t in armed.done if t > armed.due)
+        detail: dict[str, Any] = {"due": armed.due.isoformat(), "start": armed.start.isoformat()}
+        extra: dict[str, Any] = {"key": key, "due": armed.due}
+        if late:
+            detail["done_at"] = late[0].isoformat()
+            detail["delay_s"] = int((late[0] - armed.due).total_seconds())
+            extra["delay"] = late[0] - armed.due
+        serial = armed.event.serial_no
+        return self._hit(
+            rule,
+            env,
+            armed.record,
+            armed.derived,
+            key=key,
+            severity=rule.rule.severity.value,
+            serials=(serial,) if serial else (),
+            record_ids=(armed.event.record_id,),
+            at=armed.due,
+            anchor=f"due:{armed.event.record_id}",
+            extra=extra,
+            detail=detail,
+        )
+
+    # --- shared -------------------------------------------------------------------------------
+
+    def _hit(
+        self,
+        rule: CompiledRule,
+        env: Env,
+        record: Record,
+        derived: Derived,
+        *,
+        key: str,
+        severity: str,
+        serials: tuple[str, ...],
+        record_ids: tuple[str, ...],
+        at: datetime,
+        anchor: str,
+        upgrade: bool = False,
+        extra: Mapping[str, Any] | None = None,
+        detail: dict[str, Any] | None = None,
+        first: Record | None = None,
+    ) -> HitDraft:
+        spec = rule.rule
+        message = render(spec.message.zh, record, derived, extra, first)
+        return HitDraft(
+            rule_id=spec.id,
+            sub=spec.sub,
+            severity=severity,
+            kind=spec.catalogue_kind,
+            aspect=spec.aspect.value if spec.aspect else None,
+            key=key,
+            serials=serials,
+            record_ids=record_ids,
+            unit_code=str(record.get("unit_code", "")),
+            at=at,
+            message=message,
+            anchor=anchor,
+            upgrade=upgrade,
+            shadow=spec.status is Status.TESTING,
+            detail=detail or {},
+        )
+
+
+def _late(hit: HitDraft) -> HitDraft:
+    from dataclasses import replace
+
+    return replace(hit, late_data=True)
+
+
+def _latest_before(firsts: list[Event], t: datetime, within: timedelta) -> Event | None:
+    times = [e.time for e in firsts]
+    end = bisect_left(times, t)
+    start = bisect_left(times, t - within)
+    return firsts[end - 1] if end > start else None
+
+
+def _prune_window(state: _WindowKey, window: timedelta) -> None:
+    """Keep what an in-order event still needs: one window back, plus a cooldown."""
+    if not state.events:
+        return
+    horizon = state.events[-1].time - windows.horizon(window)
+    if state.events[0].time >= horizon:
+        return
+    cut = bisect_left([e.time for e in state.events], horizon)
+    for gone in state.events[:cut]:
+        state.records.pop(gone.record_id, None)
+    del state.events[:cut]
+    state.emitted = {e for e in state.emitted if e[0] in state.records}
+
+
+def _prune_sequence(state: _SequenceKey, within: timedelta) -> None:
+    """A start older than `within` before the newest event can never complete a sequence."""
+    newest = max((e.time for e in (*state.firsts[-1:], *state.thens[-1:])), default=None)
+    if newest is None:
+        return
+    horizon = newest - within * 2
+    keep_firsts = [e for e in state.firsts if e.time >= horizon]
+    keep_thens = [e for e in state.thens if e.time >= horizon]
+    if len(keep_firsts) == len(state.firsts) and len(keep_thens) == len(state.thens):
+        return
+    kept = {e.record_id for e in (*keep_firsts, *keep_thens)}
+    state.firsts, state.thens = keep_firsts, keep_thens
+    state.records = {k: v for k, v in state.records.items() if k in kept}
+    state.matched &= kept

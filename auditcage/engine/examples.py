@@ -1,0 +1,92 @@
+"""Run a rule's examples: each must fire (or stay quiet) exactly as its file declares.
+
+An example is evaluated alone, by an engine holding only its rule, over the shipped policy tables
+plus the shared example reference (`rules/examples/reference.yaml`) plus its own rows, with the
+records in the order written and the sweeper run at its `as_of` (default: the latest record).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from auditcage import clock
+from auditcage.engine.compiled import CompiledRule
+from auditcage.engine.hits import HitDraft
+from auditcage.engine.replay import evaluate
+from auditcage.engine.session import build_engine
+from auditcage.records.validation import validate_record
+from auditcage.reference import service
+from auditcage.reference.index import ReferenceIndex
+from auditcage.rulepacks.model import Example, RuleSet
+
+
+@dataclass(frozen=True)
+class ExampleResult:
+    example: Example
+    passed: bool
+    hits: tuple[HitDraft, ...]
+    problem: str = ""
+
+
+@cache
+def _shipped_rows() -> dict[str, tuple[dict[str, Any], ...]]:
+    index = service.index_from_directory(service.shipped_dir(), include_shipped=True)
+    return {
+        name: tuple(index.rows(name))
+        for name in ("business_types", "violation_codes", "premium_plate_patterns", "calendar")
+    }
+
+
+def example_reference(example: Example) -> ReferenceIndex:
+    rows: dict[str, list[dict[str, Any]]] = {k: list(v) for k, v in _shipped_rows().items()}
+    for dataset, extra in example.reference.items():
+        rows[dataset] = [*rows.get(dataset, []), *extra]
+    checked = {
+        name: service.validate_rows(name, list(enumerate(items, 1))) for name, items in rows.items()
+    }
+    return ReferenceIndex(checked)
+
+
+def run_example(rule: CompiledRule, example: Example, ruleset: RuleSet) -> ExampleResult:
+    records = []
+    for n, raw in enumerate(example.records, start=1):
+        result = validate_record(raw, now=clock.now())
+        if result.record is None or result.rejections:
+            reasons = "; ".join(f"{p.field}: {p.reason}" for p in result.rejections)
+            return ExampleResult(example, False, (), f"record {n} is not a valid record: {reasons}")
+        records.append(result.record)
+    engine = build_engine(ruleset, [rule], example_reference(example))
+    as_of = _as_of(example.as_of)
+    hits = tuple(
+        h
+        for h in evaluate(engine, records, as_of=as_of)
+        if h.rule_id == rule.rule.id and h.sub == rule.rule.sub
+    )
+    if example.should_fire and not hits:
+        return ExampleResult(example, False, hits, "should fire but stayed quiet")
+    if not example.should_fire and hits:
+        return ExampleResult(
+            example, False, hits, f"should stay quiet but fired: {hits[0].message}"
+        )
+    for wanted in example.expect:
+        if not any(_matches(hit, wanted) for hit in hits):
+            return ExampleResult(example, False, hits, f"no hit matches {wanted}")
+    return ExampleResult(example, True, hits)
+
+
+def _matches(hit: HitDraft, wanted: dict[str, Any]) -> bool:
+    shape = hit.as_json()
+    return all(str(shape.get(k)) == str(v) for k, v in wanted.items())
+
+
+def _as_of(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return clock.to_shanghai(datetime.fromisoformat(str(text)))
+
+
+def run_all(rules: list[CompiledRule], ruleset: RuleSet) -> list[ExampleResult]:
+    return [run_example(rule, example, ruleset) for rule in rules for example in rule.rule.examples]

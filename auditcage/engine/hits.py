@@ -1,0 +1,56 @@
+"""A hit as the engine produces it (catalogue §7.3), with an id that is a pure function of input."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from auditcage import clock
+
+
+@dataclass(frozen=True)
+class HitDraft:
+    rule_id: str
+    sub: str | None
+    severity: str
+    kind: str
+    aspect: str | None
+    key: str
+    serials: tuple[str, ...]
+    record_ids: tuple[str, ...]
+    unit_code: str
+    at: datetime
+    message: str
+    anchor: str  # the record_id that fired, or "due:<record_id>" for a missed deadline
+    upgrade: bool = False
+    late_data: bool = False
+    shadow: bool = False
+    detail: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def id(self) -> str:
+        """Same rule, sub, key, anchor and severity → same id, whichever path computed it."""
+        text = "\x1f".join([self.rule_id, self.sub or "", self.key, self.anchor, self.severity])
+        return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+    def as_json(self) -> dict[str, Any]:
+        """The §7.3 shape of a hits file line."""
+        return {
+            "rule_id": self.rule_id,
+            "sub": self.sub,
+            "severity": self.severity,
+            "kind": self.kind,
+            "aspect": self.aspect,
+            "key": self.key,
+            "serials": list(self.serials),
+            "record_ids": list(self.record_ids),
+            "unit_code": self.unit_code,
+            "at": clock.to_shanghai(self.at).isoformat(),
+            "message": self.message,
+            "upgrade": self.upgrade,
+            "late_data": self.late_data,
+            "shadow": self.shadow,
+            **({"detail": self.detail} if self.detail else {}),
+        }

@@ -1,0 +1,67 @@
+"""What one evaluation run needs, built once: compiled rules, reference, calendar, enricher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from auditcage.calendar import WorkCalendar
+from auditcage.engine.compiled import CompiledRule, compile_ruleset
+from auditcage.engine.evaluator import Evaluator
+from auditcage.records.enrich import Enricher, Relatedness
+from auditcage.reference.index import ReferenceIndex
+from auditcage.rulepacks.functions import EvalContext
+from auditcage.rulepacks.model import Kind, RuleSet
+from auditcage.rulepacks.packs import RulePackError, load_ruleset
+
+# Deadlines are kept armed this long after their start at most (the longest period of §3 is
+# 30 days plus working-day slack); used to bound the state a restarted worker rebuilds.
+ABSENCE_HORIZON = timedelta(days=90)
+
+
+@dataclass
+class Engine:
+    ruleset: RuleSet
+    rules: list[CompiledRule]
+    ref: ReferenceIndex
+    calendar: WorkCalendar
+    enricher: Enricher
+    ctx: EvalContext
+
+    def evaluator(self) -> Evaluator:
+        return Evaluator(self.rules, self.ctx)
+
+    def horizon(self) -> timedelta:
+        """How far back state reaches: what a restarted worker must re-read to rebuild it."""
+        spans = [timedelta(days=1)]
+        for compiled in self.rules:
+            rule = compiled.rule
+            if rule.window is not None:
+                spans.append(rule.window * 2)
+            if rule.within is not None:
+                spans.append(rule.within * 2)
+            if rule.kind is Kind.ABSENCE:
+                spans.append(ABSENCE_HORIZON)
+        return max(spans)
+
+
+def load_rules(rules_dir: Path) -> tuple[RuleSet, list[CompiledRule]]:
+    """The ruleset of a directory, compiled; raises RulePackError listing every problem."""
+    ruleset, issues = load_ruleset(rules_dir)
+    compiled, compile_issues = compile_ruleset(ruleset)
+    issues = [*issues, *compile_issues]
+    if issues:
+        raise RulePackError(issues)
+    return ruleset, compiled
+
+
+def build_engine(ruleset: RuleSet, rules: list[CompiledRule], ref: ReferenceIndex) -> Engine:
+    calendar = WorkCalendar(ref)
+    enricher = Enricher(ref, calendar)
+    ctx = EvalContext(ref, calendar, Relatedness(ref))
+    return Engine(ruleset, rules, ref, calendar, enricher, ctx)
+
+
+def latest(times: list[datetime]) -> datetime | None:
+    return max(times) if times else None

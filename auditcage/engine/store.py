@@ -1,0 +1,57 @@
+"""Writing hits: each once (ids are a pure function of the input), then into its alert."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from auditcage.alerts import grouping
+from auditcage.alerts.models import Hit
+from auditcage.engine.hits import HitDraft
+
+
+def store_hits(
+    session: Session,
+    drafts: Iterable[HitDraft],
+    *,
+    version: str,
+    cooldowns: dict[str, timedelta | None],
+) -> list[Hit]:
+    """Insert the hits not stored yet and file each into its alert; returns the new ones."""
+    unique = {draft.id: draft for draft in drafts}
+    if not unique:
+        return []
+    stored = set(session.scalars(select(Hit.id).where(Hit.id.in_(list(unique)))).all())
+    new = []
+    for hit_id, draft in sorted(unique.items(), key=lambda item: (item[1].at, item[0])):
+        if hit_id in stored:
+            continue
+        hit = Hit(
+            id=hit_id,
+            rule_id=draft.rule_id,
+            sub=draft.sub,
+            severity=draft.severity,
+            kind=draft.kind,
+            aspect=draft.aspect,
+            key=draft.key[:400],
+            serials=list(draft.serials),
+            record_ids=list(draft.record_ids),
+            unit_code=draft.unit_code,
+            at=draft.at,
+            message=draft.message,
+            upgrade=draft.upgrade,
+            late_data=draft.late_data,
+            shadow=draft.shadow,
+            rule_version=version,
+            anchor_record_id=draft.anchor[:64],
+            detail=draft.detail,
+        )
+        session.add(hit)
+        session.flush()
+        uid = f"{draft.rule_id}#{draft.sub}" if draft.sub else draft.rule_id
+        grouping.attach(session, hit, cooldown=cooldowns.get(uid))
+        new.append(hit)
+    return new

@@ -1,0 +1,439 @@
+"""The whitelisted functions of the condition language, and the context they run in.
+
+Every function receives an `EvalContext` (reference data, calendar, relatedness, and the record's
+`action_time` and `unit_code`): no globals. Every function follows the null rule of §0.2 item 5:
+a null argument (None, "" or []) gives null, or False for a test, unless its docstring says
+otherwise. `any`, `all` and `count` are quantifiers: the compilers evaluate their condition once
+per element (see `check.py`); their entry here carries arity, types and documentation only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Final
+
+from auditcage import clock
+from auditcage.calendar import WorkCalendar
+from auditcage.records.enrich import Relatedness
+from auditcage.reference.index import ReferenceIndex
+from auditcage.rulepacks.fields import (
+    ANY,
+    BOOL,
+    DATE,
+    DATETIME,
+    DURATION,
+    LIST,
+    NULL,
+    NUMBER,
+    STRING,
+)
+
+DEADLINE_UNITS: Final = ("working_days", "calendar_days", "hours", "working_hours")
+# working_days_between counts day by day; beyond this span the answer is null, not a long loop.
+MAX_WORKING_DAY_SPAN: Final = 366 * 20
+ORDERED: Final = frozenset({NUMBER, STRING, DATETIME, DATE, DURATION})
+
+
+class EvalContext:
+    """Reference data, calendar and relatedness, plus one record's `action_time` and unit."""
+
+    __slots__ = ("_units", "action_time", "calendar", "ref", "relatedness", "unit_code")
+
+    def __init__(
+        self,
+        ref: ReferenceIndex,
+        calendar: WorkCalendar | None = None,
+        relatedness: Relatedness | None = None,
+        *,
+        action_time: datetime | None = None,
+        unit_code: str | None = None,
+        _units: dict[str, tuple[Any, Any]] | None = None,
+    ) -> None:
+        self.ref = ref
+        self.calendar = calendar if calendar is not None else WorkCalendar(ref)
+        self.relatedness = relatedness if relatedness is not None else Relatedness(ref)
+        self.action_time = action_time
+        self.unit_code = unit_code
+        self._units = _units if _units is not None else {}
+
+    def for_record(self, action_time: datetime | None, unit_code: str | None) -> EvalContext:
+        """The same services (and caches) as of one record."""
+        return EvalContext(
+            self.ref,
+            self.calendar,
+            self.relatedness,
+            action_time=action_time,
+            unit_code=unit_code,
+            _units=self._units,
+        )
+
+    def unit_calendar(self) -> tuple[Any, Any]:
+        """(calendar_id, service_hours) of the record's unit (R1), (None, None) if unknown."""
+        code = self.unit_code or ""
+        cached = self._units.get(code)
+        if cached is None:
+            row = self.ref.get("units", code) if code else None
+            cached = (row.get("calendar_id"), row.get("service_hours")) if row else (None, None)
+            self._units[code] = cached
+        return cached
+
+
+def is_null(value: Any) -> bool:
+    """§0.2 item 5: None, "" and [] are null."""
+    return value is None or value == "" or (isinstance(value, list | tuple) and not value)
+
+
+def contains_value(container: Any, value: Any) -> bool:
+    """`value in container`: list membership or substring; False when either side is null."""
+    if is_null(value) or is_null(container):
+        return False
+    if isinstance(container, str):
+        return isinstance(value, str) and value in container
+    if isinstance(container, list | tuple | set | frozenset):
+        return any(value == item for item in container if not is_null(item))
+    return False
+
+
+# --- implementations -------------------------------------------------------------------------
+
+
+def _related(ctx: EvalContext, a: Any, b: Any) -> bool:
+    return ctx.relatedness(a, b, at=ctx.action_time)
+
+
+def _lookup(ctx: EvalContext, dataset: str, key: Any, name: str) -> Any:
+    keys = tuple(key) if isinstance(key, list | tuple) else (key,)
+    if any(is_null(k) for k in keys):
+        return None
+    row = ctx.ref.get(dataset, *keys, at=ctx.action_time)
+    return row.get(name) if row else None
+
+
+def _len(ctx: EvalContext, value: Any) -> int:
+    return 0 if value is None else len(value)
+
+
+def _contains(ctx: EvalContext, container: Any, value: Any) -> bool:
+    return contains_value(container, value)
+
+
+def _startswith(ctx: EvalContext, text: Any, prefix: Any) -> bool:
+    if is_null(text) or is_null(prefix) or not isinstance(text, str):
+        return False
+    return text.startswith(prefix)
+
+
+def _matches(ctx: EvalContext, text: Any, pattern: str) -> bool:
+    if is_null(text) or not isinstance(text, str):
+        return False
+    return re.fullmatch(pattern, text) is not None
+
+
+def _coalesce(ctx: EvalContext, *values: Any) -> Any:
+    return next((v for v in values if not is_null(v)), None)
+
+
+def as_day(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return clock.to_shanghai(value).date()
+    return value if isinstance(value, date) else None
+
+
+def _date(ctx: EvalContext, value: Any) -> date | None:
+    return as_day(value)
+
+
+def _as_start(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return clock.to_shanghai(value)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=clock.SHANGHAI)
+    return None
+
+
+def _deadline(ctx: EvalContext, start: Any, amount: Any, unit: str) -> datetime | None:
+    begin = _as_start(start)
+    if begin is None or amount is None:
+        return None
+    calendar_id, service_hours = ctx.unit_calendar()
+    try:
+        return ctx.calendar.deadline(
+            begin, amount, unit, calendar_id=calendar_id, service_hours=service_hours
+        )  # type: ignore[arg-type]
+    except ValueError:  # a negative or fractional day count
+        return None
+
+
+def _add_working_days(ctx: EvalContext, start: Any, n: Any) -> Any:
+    day = as_day(start)
+    if day is None or n is None or n < 0 or n != int(n):
+        return None
+    result = ctx.calendar.add_working_days(day, int(n), ctx.unit_calendar()[0])
+    if isinstance(start, datetime):
+        local = clock.to_shanghai(start)
+        return local + timedelta(days=(result - day).days)
+    return result
+
+
+def _working_days_between(ctx: EvalContext, a: Any, b: Any) -> int | None:
+    first, last = as_day(a), as_day(b)
+    if first is None or last is None:
+        return None
+    sign = 1
+    if last < first:
+        first, last, sign = last, first, -1
+    if (last - first).days > MAX_WORKING_DAY_SPAN:
+        return None
+    calendar_id = ctx.unit_calendar()[0]
+    count = sum(
+        1
+        for offset in range(1, (last - first).days + 1)
+        if ctx.calendar.is_workday(first + timedelta(days=offset), calendar_id)
+    )
+    return sign * count
+
+
+def _days_between(ctx: EvalContext, a: Any, b: Any) -> int | None:
+    first, last = as_day(a), as_day(b)
+    return None if first is None or last is None else (last - first).days
+
+
+def _hamming(ctx: EvalContext, a: Any, b: Any) -> int | None:
+    if is_null(a) or is_null(b):
+        return None
+    try:
+        return (int(str(a), 16) ^ int(str(b), 16)).bit_count()
+    except ValueError:
+        return None
+
+
+def _extreme(pick: Callable[..., Any]) -> Callable[..., Any]:
+    def extreme(ctx: EvalContext, *values: Any) -> Any:
+        if len(values) == 1 and isinstance(values[0], list | tuple):
+            values = tuple(values[0])
+        present = [v for v in values if not is_null(v)]
+        if not present:
+            return None
+        try:
+            return pick(present)
+        except TypeError:  # untyped values of different kinds
+            return None
+
+    return extreme
+
+
+def _abs(ctx: EvalContext, value: Any) -> Any:
+    return None if value is None else abs(value)
+
+
+def _lower(ctx: EvalContext, value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else None
+
+
+def _upper(ctx: EvalContext, value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else None
+
+
+# --- the whitelist -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Function:
+    """One whitelisted function: arity, accepted argument types and its implementation.
+
+    `params[i]` is the set of types position i accepts (the last entry repeats for variadic
+    functions); `literal` lists positions that must be a string literal. `result` is a type, or
+    "arg0" / "unify" / "item0" (the type of the first argument, of all arguments, of the first
+    argument's elements).
+    """
+
+    name: str
+    min_args: int
+    max_args: int | None
+    params: tuple[frozenset[str], ...]
+    result: str
+    impl: Callable[..., Any] | None
+    doc: str
+    literal: frozenset[int] = field(default_factory=frozenset)
+    quantifier: bool = False
+
+
+def _types(*names: str) -> frozenset[str]:
+    return frozenset(names) | {ANY, NULL}
+
+
+_TEXT = _types(STRING)
+_TIME = _types(DATETIME, DATE)
+_SCALAR = _types(STRING, NUMBER, BOOL, DATETIME, DATE, DURATION)
+_ORDER = _types(*ORDERED)
+
+FUNCTIONS: Final[Mapping[str, Function]] = {
+    f.name: f
+    for f in (
+        Function(
+            "related",
+            2,
+            2,
+            (_TEXT, _TEXT),
+            BOOL,
+            _related,
+            "related(a, b): same identity, an R4 relation or an R9 organisation and its "
+            "registered driver (§0.2 item 8), as of action_time; null never relates",
+        ),
+        Function(
+            "lookup",
+            3,
+            3,
+            (_TEXT, _types(STRING, NUMBER, BOOL, DATE, LIST), _TEXT),
+            ANY,
+            _lookup,
+            'lookup("dataset", key, "field"): a field of the reference row valid at '
+            "action_time; a compound key is a list [a, b]; null when there is no row",
+            literal=frozenset({0, 2}),
+        ),
+        Function(
+            "any",
+            2,
+            2,
+            (_types(LIST), _types(BOOL)),
+            BOOL,
+            None,
+            "any(list, cond): some element satisfies cond (item = the element); "
+            "False on a null or empty list",
+            quantifier=True,
+        ),
+        Function(
+            "all",
+            2,
+            2,
+            (_types(LIST), _types(BOOL)),
+            BOOL,
+            None,
+            "all(list, cond): every element satisfies cond; False on a null or empty list "
+            "(write `not any(list, not cond)` for the vacuously true reading)",
+            quantifier=True,
+        ),
+        Function(
+            "count",
+            2,
+            2,
+            (_types(LIST), _types(BOOL)),
+            NUMBER,
+            None,
+            "count(list, cond): how many elements satisfy cond; 0 on a null list",
+            quantifier=True,
+        ),
+        Function(
+            "len", 1, 1, (_types(LIST, STRING),), NUMBER, _len, "len(x): 0 for null", frozenset()
+        ),
+        Function(
+            "contains",
+            2,
+            2,
+            (_types(LIST, STRING), _SCALAR),
+            BOOL,
+            _contains,
+            "contains(list_or_text, value): the same as `value in list_or_text`",
+        ),
+        Function("startswith", 2, 2, (_TEXT, _TEXT), BOOL, _startswith, "startswith(text, prefix)"),
+        Function(
+            "matches",
+            2,
+            2,
+            (_TEXT, _TEXT),
+            BOOL,
+            _matches,
+            'matches(text, "regex"): the whole text matches (Python re.fullmatch)',
+            literal=frozenset({1}),
+        ),
+        Function(
+            "coalesce",
+            2,
+            None,
+            (_SCALAR | {LIST},),
+            "unify",
+            _coalesce,
+            "coalesce(a, b, ...): the first argument that is not null",
+        ),
+        Function("date", 1, 1, (_TIME,), DATE, _date, "date(t): the Shanghai calendar day of t"),
+        Function(
+            "deadline",
+            3,
+            3,
+            (_TIME, _types(NUMBER), _TEXT),
+            DATETIME,
+            _deadline,
+            'deadline(start, amount, "working_days"|"calendar_days"|"hours"|"working_hours"): '
+            "when the period ends (§0.2 item 7) in the calendar and hours of the record's unit",
+            literal=frozenset({2}),
+        ),
+        Function(
+            "add_working_days",
+            2,
+            2,
+            (_TIME, _types(NUMBER)),
+            "arg0",
+            _add_working_days,
+            "add_working_days(d, n): the n-th working day after d (a datetime keeps its time)",
+        ),
+        Function(
+            "working_days_between",
+            2,
+            2,
+            (_TIME, _TIME),
+            NUMBER,
+            _working_days_between,
+            "working_days_between(a, b): working days d with date(a) < d <= date(b) "
+            "(negative when b is earlier); null beyond 20 years",
+        ),
+        Function(
+            "days_between",
+            2,
+            2,
+            (_TIME, _TIME),
+            NUMBER,
+            _days_between,
+            "days_between(a, b): date(b) - date(a) in calendar days",
+        ),
+        Function(
+            "hamming",
+            2,
+            2,
+            (_TEXT, _TEXT),
+            NUMBER,
+            _hamming,
+            "hamming(hex_a, hex_b): differing bits of two 64-bit perceptual hashes",
+        ),
+        Function(
+            "min",
+            1,
+            None,
+            (_ORDER | {LIST},),
+            "unify",
+            _extreme(min),
+            "min(a, b, ...) or min(list): the least non-null value",
+        ),
+        Function(
+            "max",
+            1,
+            None,
+            (_ORDER | {LIST},),
+            "unify",
+            _extreme(max),
+            "max(a, b, ...) or max(list): the greatest non-null value",
+        ),
+        Function("abs", 1, 1, (_types(NUMBER, DURATION),), "arg0", _abs, "abs(x)"),
+        Function("lower", 1, 1, (_TEXT,), STRING, _lower, "lower(text)"),
+        Function("upper", 1, 1, (_TEXT,), STRING, _upper, "upper(text)"),
+    )
+}
+
+# Functions whose result depends on the record's action_time or unit (through EvalContext).
+CONTEXT_FUNCTIONS: Final = frozenset(
+    {"related", "lookup", "deadline", "add_working_days", "working_days_between"}
+)
