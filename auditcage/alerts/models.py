@@ -46,6 +46,9 @@ class Hit(CreatedAtMixin, Base):
     upgrade: Mapped[bool] = mapped_column(default=False)
     late_data: Mapped[bool] = mapped_column(default=False)
     shadow: Mapped[bool] = mapped_column(default=False)  # rule in `testing`: recorded, not pushed
+    # A record that arrived out of event-time order showed this firing would not have happened
+    # in order (a sorted replay does not produce it). Kept, never deleted; excluded from counts.
+    superseded: Mapped[bool] = mapped_column(default=False)
     rule_version: Mapped[str] = mapped_column(String(64))  # the ruleset digest that produced it
     anchor_record_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

@@ -12,7 +12,7 @@ from itertools import product
 from typing import Any
 
 from auditcage.engine.compile_python import Env, PyCompiler, compile_python
-from auditcage.rulepacks.check import CheckError, check
+from auditcage.rulepacks.check import CheckedCondition, CheckError, check
 from auditcage.rulepacks.model import Kind, Rule, RuleSet, Severity, Status
 from auditcage.rulepacks.schemas import Issue
 
@@ -34,6 +34,8 @@ class CompiledRule:
     done_at: ValueFn | None  # absence: when the step happened (on the arming or a later record)
     deadline_from: ValueFn | None  # absence: the start of the period (default action_time)
     value: ValueFn | None  # distinct/sum: the counted or summed field
+    checked_when: CheckedCondition | None = None  # kept for the durable_rules filter backend
+    checked_first: CheckedCondition | None = None
 
     @property
     def uid(self) -> str:
@@ -59,12 +61,18 @@ def compile_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule
     named = {name: list(items) for name, items in lists.items()}
     sequence_like = rule.kind in (Kind.SEQUENCE, Kind.ABSENCE)
 
-    def predicate(text: str, where: str, *, first: bool = False) -> Predicate:
+    def checked(text: str, where: str, *, first: bool = False) -> CheckedCondition:
         try:
-            return compile_python(check(text, lists=named, allow_first=first))
+            return check(text, lists=named, allow_first=first)
         except CheckError as error:
             error.rule_field = where  # type: ignore[attr-defined]
             raise
+
+    def predicate(text: str, where: str, *, first: bool = False) -> Predicate:
+        return compile_python(checked(text, where, first=first))
+
+    when = checked(rule.when, "when")
+    first_filter = checked(rule.first, "first") if rule.first else None
 
     def value(text: str, where: str, *, first: bool = False) -> ValueFn:
         try:
@@ -76,17 +84,19 @@ def compile_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule
 
     return CompiledRule(
         rule=rule,
-        when=predicate(rule.when, "when"),
+        when=compile_python(when),
         unless=tuple(predicate(e.when, "unless") for e in rule.unless),
         severity_when=tuple(
             (predicate(s.when, "severity_when", first=sequence_like), s.severity)
             for s in rule.severity_when
         ),
-        first=predicate(rule.first, "first") if rule.first else None,
+        first=compile_python(first_filter) if first_filter else None,
         expect=predicate(rule.expect, "expect", first=True) if rule.expect else None,
         done_at=value(rule.done_at, "done_at", first=sequence_like) if rule.done_at else None,
         deadline_from=value(rule.deadline_from, "deadline_from") if rule.deadline_from else None,
         value=value(rule.field, "field") if rule.field else None,
+        checked_when=when,
+        checked_first=first_filter,
     )
 
 

@@ -21,7 +21,8 @@ from auditcage import clock
 from auditcage.engine import windows
 from auditcage.engine.compile_python import Env
 from auditcage.engine.compiled import CompiledRule, key_values
-from auditcage.engine.hits import HitDraft
+from auditcage.engine.filters import FIRST, Filters, PythonFilters
+from auditcage.engine.hits import HitDraft, hit_id
 from auditcage.engine.messages import render
 from auditcage.engine.windows import Band, Event, Measure
 from auditcage.rulepacks.functions import EvalContext
@@ -61,32 +62,46 @@ class _Armed:
 
 
 class Evaluator:
-    def __init__(self, rules: Iterable[CompiledRule], ctx: EvalContext) -> None:
+    def __init__(
+        self, rules: Iterable[CompiledRule], ctx: EvalContext, filters: Filters | None = None
+    ) -> None:
         self.rules = list(rules)
         self.ctx = ctx
+        self.filters = filters if filters is not None else PythonFilters(self.rules)
         self._by_kind: dict[Kind, list[CompiledRule]] = defaultdict(list)
         for rule in self.rules:
             self._by_kind[rule.rule.kind].append(rule)
         self._windows: dict[tuple[str, str], _WindowKey] = defaultdict(_WindowKey)
         self._sequences: dict[tuple[str, str], _SequenceKey] = defaultdict(_SequenceKey)
         self._armed: dict[tuple[str, str], list[_Armed]] = defaultdict(list)
+        # Ids of hits emitted earlier that a record arriving out of event-time order has since
+        # superseded (a sorted replay would not produce them). The caller marks them; hits are
+        # never deleted.
+        self.superseded: set[str] = set()
 
     # --- one record ---------------------------------------------------------------------------
 
     def process(self, record: Record, derived: Derived, *, late: bool = False) -> list[HitDraft]:
         env = Env(record, derived, self.ctx)
+        matched = self.filters.matching(record, derived, env)
+
+        def applies(rule: CompiledRule) -> bool:
+            return rule.uid in matched and not any(exempt(env) for exempt in rule.unless)
+
         hits: list[HitDraft] = []
         for rule in self._by_kind[Kind.EVENT]:
-            if rule.applies(env):
+            if applies(rule):
                 hits.append(self._event_hit(rule, env, record, derived))
         for kind in MEASURES:
             for rule in self._by_kind[kind]:
-                if rule.applies(env):
+                if applies(rule):
                     hits.extend(self._window_step(rule, env, record, derived))
         for rule in self._by_kind[Kind.SEQUENCE]:
-            hits.extend(self._sequence_step(rule, env, record, derived))
+            is_first = rule.uid + FIRST in matched
+            if is_first or applies(rule):
+                hits.extend(self._sequence_step(rule, record, derived, is_first, applies(rule)))
         for rule in self._by_kind[Kind.ABSENCE]:
-            self._absence_step(rule, env, record, derived)
+            self._absence_step(rule, env, record, derived, applies(rule))
         if late:
             hits = [_late(h) for h in hits]
         return hits
@@ -129,16 +144,21 @@ class Evaluator:
                 str(record.get("unit_code", "")),
             )
             state.records[event.record_id] = (record, derived)
-            fired = self._window_insert(state, event, spec.window, bands, measure)
+            fired, dropped = self._window_insert(state, event, spec.window, bands, measure)
+            for anchor, severity in dropped:
+                self.superseded.add(hit_id(spec.id, spec.sub, key, anchor, severity))
             for firing in fired:
-                hits.append(self._window_hit(rule, key, firing, state))
+                hit = self._window_hit(rule, key, firing, state)
+                self.superseded.discard(hit.id)  # valid again after a later correction
+                hits.append(hit)
             _prune_window(state, spec.window)
         return hits
 
     @staticmethod
     def _window_insert(
         state: _WindowKey, event: Event, window: timedelta, bands: list[Band], measure: Measure
-    ) -> list[windows.Firing]:
+    ) -> tuple[list[windows.Firing], set[tuple[str, str]]]:
+        """The new firings, and the (anchor, severity) of earlier ones no longer valid."""
         in_order = not state.events or event.time > state.events[-1].time
         if in_order:
             state.events.append(event)
@@ -149,7 +169,7 @@ class Evaluator:
             value = windows.measure_window(in_window, measure)
             reached = windows.highest_band(sorted(bands, key=lambda b: b.threshold), value)
             if reached is None:
-                return []
+                return [], set()
             if state.cooldown_until is None:
                 state.cooldown_until, state.band = event.time + window, reached
                 firing = windows.Firing(event, reached, value, tuple(in_window), upgrade=False)
@@ -157,22 +177,24 @@ class Evaluator:
                 state.band = reached
                 firing = windows.Firing(event, reached, value, tuple(in_window), upgrade=True)
             else:
-                return []
+                return [], set()
             state.emitted.add((event.record_id, reached.severity))
-            return [firing]
+            return [firing], set()
         # Out of event-time order (or a tie): recompute the key from its retained events, so the
         # result is the one a sorted replay gives, and emit what was not emitted before.
         insort(state.events, event)
         all_firings = windows.firings(state.events, window=window, bands=bands, measure=measure)
+        now_valid = {(f.anchor.record_id, f.band.severity) for f in all_firings}
         new = [f for f in all_firings if (f.anchor.record_id, f.band.severity) not in state.emitted]
-        state.emitted.update((f.anchor.record_id, f.band.severity) for f in new)
+        dropped = state.emitted - now_valid
+        state.emitted = now_valid
         state.cooldown_until, state.band = None, None
         for firing in all_firings:
             if not firing.upgrade:
                 state.cooldown_until, state.band = firing.anchor.time + window, firing.band
             elif state.band is None or firing.band.threshold > state.band.threshold:
                 state.band = firing.band
-        return new
+        return new, dropped
 
     def _window_hit(
         self, rule: CompiledRule, key: str, firing: windows.Firing, state: _WindowKey
@@ -206,14 +228,10 @@ class Evaluator:
     # --- sequences (Q) ------------------------------------------------------------------------
 
     def _sequence_step(
-        self, rule: CompiledRule, env: Env, record: Record, derived: Derived
+        self, rule: CompiledRule, record: Record, derived: Derived, is_first: bool, is_then: bool
     ) -> list[HitDraft]:
         spec = rule.rule
-        assert spec.within is not None and rule.first is not None
-        is_first = rule.first(env)
-        is_then = rule.applies(env)
-        if not (is_first or is_then):
-            return []
+        assert spec.within is not None
         hits = []
         event = Event(
             record["action_time"],
@@ -270,7 +288,9 @@ class Evaluator:
 
     # --- absences and deadlines (A) -----------------------------------------------------------
 
-    def _absence_step(self, rule: CompiledRule, env: Env, record: Record, derived: Derived) -> None:
+    def _absence_step(
+        self, rule: CompiledRule, env: Env, record: Record, derived: Derived, arms: bool
+    ) -> None:
         spec = rule.rule
         keys = key_values(record, derived, spec.key)
         for key in keys:  # a later record may complete an armed deadline of its key
@@ -283,7 +303,7 @@ class Evaluator:
                 done = rule.done_at(later) if rule.done_at is not None else record["action_time"]
                 if isinstance(done, datetime):
                     armed.done.append(clock.to_shanghai(done))
-        if not keys or not rule.applies(env):
+        if not keys or not arms:
             return
         start = rule.deadline_from(env) if rule.deadline_from is not None else record["action_time"]
         if not isinstance(start, datetime):

@@ -10,6 +10,12 @@ from typing import Any
 from auditcage import clock
 
 
+def hit_id(rule_id: str, sub: str | None, key: str, anchor: str, severity: str) -> str:
+    """Same rule, sub, key, anchor and severity → same id, whichever path computed it."""
+    text = "\x1f".join([rule_id, sub or "", key, anchor, severity])
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
 @dataclass(frozen=True)
 class HitDraft:
     rule_id: str
@@ -31,13 +37,12 @@ class HitDraft:
 
     @property
     def id(self) -> str:
-        """Same rule, sub, key, anchor and severity → same id, whichever path computed it."""
-        text = "\x1f".join([self.rule_id, self.sub or "", self.key, self.anchor, self.severity])
-        return hashlib.sha256(text.encode()).hexdigest()[:40]
+        return hit_id(self.rule_id, self.sub, self.key, self.anchor, self.severity)
 
     def as_json(self) -> dict[str, Any]:
         """The §7.3 shape of a hits file line."""
         return {
+            "id": self.id,
             "rule_id": self.rule_id,
             "sub": self.sub,
             "severity": self.severity,
@@ -49,6 +54,7 @@ class HitDraft:
             "unit_code": self.unit_code,
             "at": clock.to_shanghai(self.at).isoformat(),
             "message": self.message,
+            "anchor": self.anchor,
             "upgrade": self.upgrade,
             "late_data": self.late_data,
             "shadow": self.shadow,

@@ -27,7 +27,7 @@ from auditcage import clock
 from auditcage.engine.evaluator import Evaluator
 from auditcage.engine.models import WorkerCursor
 from auditcage.engine.session import Engine, build_engine, load_rules
-from auditcage.engine.store import store_hits
+from auditcage.engine.store import mark_superseded, store_hits
 from auditcage.records.models import Record
 from auditcage.records.validation import validate_record
 from auditcage.reference.service import build_index
@@ -105,6 +105,7 @@ class RecordWorker:
                 # Hits of these records are stored already; re-deriving them only rebuilds state.
                 self.evaluator.process(record, self.engine.enricher.enrich(record).derived)
                 count += 1
+        self.evaluator.superseded.clear()  # judged when those records were first evaluated
         return count
 
     # --- one pass -----------------------------------------------------------------------------
@@ -148,6 +149,8 @@ class RecordWorker:
             new = store_hits(
                 session, drafts, version=self.version_label, cooldowns=self._cooldowns()
             )
+            mark_superseded(session, self.evaluator.superseded)
+            self.evaluator.superseded.clear()
             for hit in new:
                 result.by_rule[hit.rule_id] = result.by_rule.get(hit.rule_id, 0) + 1
             result.hits += len(new)

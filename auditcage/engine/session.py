@@ -29,7 +29,13 @@ class Engine:
     enricher: Enricher
     ctx: EvalContext
 
+    filters: str = "python"  # or "durable": the rules' filters through durable_rules
+
     def evaluator(self) -> Evaluator:
+        if self.filters == "durable":
+            from auditcage.engine.filters import DurableFilters
+
+            return Evaluator(self.rules, self.ctx, DurableFilters(self.rules, self.ctx))
         return Evaluator(self.rules, self.ctx)
 
     def horizon(self) -> timedelta:

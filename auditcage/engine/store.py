@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from auditcage.alerts import grouping
@@ -25,6 +25,10 @@ def store_hits(
     if not unique:
         return []
     stored = set(session.scalars(select(Hit.id).where(Hit.id.in_(list(unique)))).all())
+    if stored:  # emitted again: valid again, should an out-of-order record have superseded it
+        session.execute(
+            update(Hit).where(Hit.id.in_(stored), Hit.superseded.is_(True)).values(superseded=False)
+        )
     new = []
     for hit_id, draft in sorted(unique.items(), key=lambda item: (item[1].at, item[0])):
         if hit_id in stored:
@@ -55,3 +59,11 @@ def store_hits(
         grouping.attach(session, hit, cooldown=cooldowns.get(uid))
         new.append(hit)
     return new
+
+
+def mark_superseded(session: Session, hit_ids: set[str]) -> int:
+    """Flag hits that an out-of-order record showed a sorted replay would not produce."""
+    if not hit_ids:
+        return 0
+    result = session.execute(update(Hit).where(Hit.id.in_(list(hit_ids))).values(superseded=True))
+    return result.rowcount or 0

@@ -110,12 +110,14 @@ def highest_band(ranked: Sequence[Band], value: float) -> Band | None:
     return reached
 
 
-def horizon(window: timedelta) -> timedelta:
-    """How far back a key's events must be kept for a new in-order event to be evaluated exactly.
+# Records up to this late are re-evaluated exactly; later ones are back-fill (§0.2 item 2).
+LATENESS = timedelta(hours=24)
 
-    The window itself, plus one more window for the cooldown of a firing still inside it.
-    """
-    return window * 2
+
+def horizon(window: timedelta) -> timedelta:
+    """How far back a key's events are kept: one window for the window itself, one for the
+    cooldown of a firing still inside it, and the lateness a record may arrive with."""
+    return window * 2 + LATENESS
 
 
 def counts_by_serial(events: Sequence[Event]) -> Counter[str]:

@@ -1,4 +1,4 @@
-"""The shipped rule packs: every pack loads clean, every example fires or stays quiet as declared."""
+"""The shipped rule packs: every pack loads clean and every example behaves as declared."""
 
 from __future__ import annotations
 

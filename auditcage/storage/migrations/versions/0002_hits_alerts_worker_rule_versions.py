@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-12-01 23:08:49.413277
+Create Date: 2026-12-01 23:14:24.363867
 """
 
 from __future__ import annotations
@@ -104,6 +104,7 @@ def upgrade() -> None:
         sa.Column("upgrade", sa.Boolean(), nullable=False),
         sa.Column("late_data", sa.Boolean(), nullable=False),
         sa.Column("shadow", sa.Boolean(), nullable=False),
+        sa.Column("superseded", sa.Boolean(), nullable=False),
         sa.Column("rule_version", sa.String(length=64), nullable=False),
         sa.Column("anchor_record_id", sa.String(length=64), nullable=True),
         sa.Column(
