@@ -308,7 +308,8 @@ class Evaluator:
         start = rule.deadline_from(env) if rule.deadline_from is not None else record["action_time"]
         if not isinstance(start, datetime):
             return  # no start, no deadline: the rule stays silent for lack of data
-        due = self._due(rule, record, derived, clock.to_shanghai(start))
+        start = clock.to_shanghai(start)
+        due = self._due(rule, record, derived, start)
         event = Event(
             record["action_time"],
             str(record["record_id"]),
@@ -319,9 +320,11 @@ class Evaluator:
         own = rule.done_at(env) if rule.done_at is not None else None
         for key in keys:
             existing = self._armed[(rule.uid, key)]
-            if any(a.event.record_id == event.record_id for a in existing):
+            # One deadline per (rule, key, start): several records of a late case restate the
+            # same start and must not arm it again.
+            if any(a.event.record_id == event.record_id or a.start == start for a in existing):
                 continue
-            armed = _Armed(event, clock.to_shanghai(start), due, record, derived)
+            armed = _Armed(event, start, due, record, derived)
             if isinstance(own, datetime):
                 armed.done.append(clock.to_shanghai(own))
             existing.append(armed)
@@ -331,6 +334,8 @@ class Evaluator:
     ) -> datetime:
         period = rule.rule.period
         assert period is not None
+        if period.unit == "minutes":  # wall clock, like hours (CP-08's 10-minute handover)
+            return start + timedelta(minutes=period.amount)
         unit_row = self.ctx.ref.get("units", record.get("unit_code"))
         return self.ctx.calendar.deadline(
             start,

@@ -48,7 +48,7 @@ class HitDraft:
             "severity": self.severity,
             "kind": self.kind,
             "aspect": self.aspect,
-            "key": self.key,
+            "key": masked_key(self.key),
             "serials": list(self.serials),
             "record_ids": list(self.record_ids),
             "unit_code": self.unit_code,
@@ -60,3 +60,21 @@ class HitDraft:
             "shadow": self.shadow,
             **({"detail": self.detail} if self.detail else {}),
         }
+
+
+def masked_key(key: str) -> str:
+    """A hit key with the personal values in it masked (§7.3: `violation.license_used=5201…`)."""
+    from auditcage.records.masking import PERSONAL_FIELDS
+
+    parts = []
+    for part in key.split(";"):
+        path, sep, value = part.partition("=")
+        masker = PERSONAL_FIELDS.get(path) or PERSONAL_FIELDS.get(_list_path(path))
+        parts.append(f"{path}={masker(value)}" if sep and masker else part)
+    return ";".join(parts)
+
+
+def _list_path(path: str) -> str:
+    """accident.parties.id_no → accident.parties[].id_no, the masking table's spelling."""
+    head, _, leaf = path.rpartition(".")
+    return f"{head}[].{leaf}" if head else path

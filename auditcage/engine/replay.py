@@ -82,9 +82,12 @@ def replay(
     hits_out: BinaryIO,
     rules_dir: Path,
     as_of: datetime | None = None,
+    filters: str = "python",
 ) -> ReplaySummary:
+    """`filters`: "python" (the default, faster by bench/engine.py) or "durable" (durable_rules)."""
     ruleset, rules = load_rules(rules_dir)
     engine = build_engine(ruleset, rules, index_from_directory(reference_dir))
+    engine.filters = filters
     summary = ReplaySummary()
     records = valid_records(inputs, summary, now=clock.now())
     summary.as_of = as_of or (records[-1][0] if records else None)

@@ -7,6 +7,7 @@ the database. A row valid at `at` is the one with effective_from <= at < effecti
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -18,6 +19,35 @@ from auditcage.reference.datasets import DATASETS, key_of
 
 _OPEN_START = datetime(1900, 1, 1, tzinfo=clock.SHANGHAI)
 _OPEN_END = datetime(9999, 1, 1, tzinfo=clock.SHANGHAI)
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?")
+
+
+def typed(value: Any) -> Any:
+    """A reference value with its ISO dates and times parsed, so rules compare like with like.
+
+    Files and the database hold text ("2024-03-01"); a rule comparing a licence's
+    first_issue_date with a record's violation_time needs a date, not a string.
+    """
+    if isinstance(value, str):
+        if _ISO_DATE.fullmatch(value):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                return value
+        if _ISO_DATETIME.fullmatch(value):
+            try:
+                return clock.to_shanghai(datetime.fromisoformat(value))
+            except ValueError:
+                return value
+        return value
+    if isinstance(value, dict):
+        return {k: typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [typed(v) for v in value]
+    return value
 
 
 def as_instant(value: Any, *, default: datetime) -> datetime:
@@ -43,7 +73,7 @@ class ReferenceIndex:
         # dataset → key → rows sorted by effective_from, with the parallel list of starts
         self._by_key: dict[str, dict[str, list[tuple[datetime, datetime, dict[str, Any]]]]] = {}
         for name, rows in rows_by_dataset.items():
-            self._add(name, [dict(r) for r in rows])
+            self._add(name, [typed(dict(r)) for r in rows])
 
     def _add(self, name: str, rows: list[dict[str, Any]]) -> None:
         dataset = DATASETS[name]

@@ -104,11 +104,18 @@ def _related(ctx: EvalContext, a: Any, b: Any) -> bool:
     return ctx.relatedness(a, b, at=ctx.action_time)
 
 
-def _lookup(ctx: EvalContext, dataset: str, key: Any, name: str) -> Any:
+_RECORD_TIME: Final = object()  # lookup() without a time: as of the record's action_time
+
+
+def _lookup(ctx: EvalContext, dataset: str, key: Any, name: str, at: Any = _RECORD_TIME) -> Any:
     keys = tuple(key) if isinstance(key, list | tuple) else (key,)
     if any(is_null(k) for k in keys):
         return None
-    row = ctx.ref.get(dataset, *keys, at=ctx.action_time)
+    if at is _RECORD_TIME:
+        at = ctx.action_time
+    elif is_null(at):
+        return None  # "as of" a time the record does not carry: no row, the rule stays silent
+    row = ctx.ref.get(dataset, *keys, at=at)
     return row.get(name) if row else None
 
 
@@ -288,12 +295,13 @@ FUNCTIONS: Final[Mapping[str, Function]] = {
         Function(
             "lookup",
             3,
-            3,
-            (_TEXT, _types(STRING, NUMBER, BOOL, DATE, LIST), _TEXT),
+            4,
+            (_TEXT, _types(STRING, NUMBER, BOOL, DATE, LIST), _TEXT, _TIME),
             ANY,
             _lookup,
-            'lookup("dataset", key, "field"): a field of the reference row valid at '
-            "action_time; a compound key is a list [a, b]; null when there is no row",
+            'lookup("dataset", key, "field"[, at]): a field of the reference row valid at '
+            "action_time, or at `at` (e.g. violation.violation_time); a compound key is a list "
+            "[a, b]; null when there is no row",
             literal=frozenset({0, 2}),
         ),
         Function(

@@ -18,7 +18,7 @@ from auditcage.rulepacks.model import Aspect, Kind, Severity, Status
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|min|h|d)$")
 _UNITS = {"s": "seconds", "min": "minutes", "h": "hours", "d": "days"}
 RULE_ID = re.compile(r"^(VEH|LIC|ACC|VIO|STF|CP)-\d{2}$")
-PERIOD_UNITS = ("working_days", "calendar_days", "hours", "working_hours")
+PERIOD_UNITS = ("working_days", "calendar_days", "hours", "working_hours", "minutes")
 CATALOGUE_KINDS = re.compile(r"^[PJCDSQAR](/[PJCDSQAR])*$")
 
 
