@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +21,28 @@ def _as_of(value: str | None) -> datetime | None:
         return clock.to_shanghai(datetime.fromisoformat(value))
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO-8601 time") from None
+
+
+@contextmanager
+def _against_dir(ctx: click.Context, against: str) -> Iterator[Path]:
+    """'active', 'vN' (a published version, materialised) or a directory path."""
+    if against not in ("active",) and not against.startswith("v"):
+        yield Path(against)
+        return
+    from auditcage.cli import _sessions, _settings
+    from auditcage.errors import NotFound
+    from auditcage.rulepacks import publish
+    from auditcage.rulepacks.models import RuleVersion
+
+    with _sessions(_settings(ctx)).begin() as session:
+        if against == "active":
+            version = publish.active_version(session)
+        else:
+            version = session.get(RuleVersion, int(against[1:]))
+        if version is None:
+            raise NotFound(f"no published version {against!r}")
+        with publish.materialised(version) as root:
+            yield root
 
 
 def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # type: ignore[no-untyped-def]
@@ -218,6 +242,97 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
         with sessions_of(settings_of(ctx)).begin() as session:
             version = publish.rollback(session, actor=actor_of(), reason=reason)
             click.echo(f"version {version.id} is active again")
+
+    @rules.command("diff")
+    @click.option(
+        "--rules",
+        "rules_dir",
+        type=click.Path(exists=True, path_type=Path),
+        help="The candidate rules (default: rules/).",
+    )
+    @click.option(
+        "--against",
+        "against",
+        default="active",
+        show_default=True,
+        help="'active' (the published version), vN, or a rules directory.",
+    )
+    @click.pass_context
+    def rules_diff(ctx: click.Context, rules_dir: Path | None, against: str) -> None:
+        """Classify the changes from a published version (or directory) to the candidate."""
+        from auditcage.rulepacks.diff import diff
+        from auditcage.rulepacks.packs import load_ruleset
+
+        settings = settings_of(ctx)
+        candidate, _ = load_ruleset(rules_dir or settings.rules_dir)
+        with _against_dir(ctx, against) as base_dir:
+            base, _ = load_ruleset(base_dir)
+        changes = diff(base, candidate)
+        for change in changes:
+            click.echo(str(change))
+        if not changes:
+            click.echo("no change")
+
+    @rules.command("backtest")
+    @click.argument("inputs", nargs=-1, type=click.Path(exists=True, path_type=Path))
+    @click.option("--rules", "rules_dir", type=click.Path(exists=True, path_type=Path))
+    @click.option(
+        "--against", help="A second ruleset to compare with: 'active', vN or a directory."
+    )
+    @click.option(
+        "--reference",
+        "reference_dir",
+        type=click.Path(exists=True, path_type=Path),
+        help="Reference directory for FILES (stored history uses stored reference).",
+    )
+    @click.option("--since", help="Only records from this time (stored history).")
+    @click.option("--until", help="Only records before this time (stored history).")
+    @click.option("--as-of", "as_of", help="Sweep deadlines as of this time.")
+    @click.pass_context
+    def rules_backtest(
+        ctx: click.Context,
+        inputs: tuple[Path, ...],
+        rules_dir: Path | None,
+        against: str | None,
+        reference_dir: Path | None,
+        since: str | None,
+        until: str | None,
+        as_of: str | None,
+    ) -> None:
+        """Run the rules over stored history (or FILES): hits per rule, unit and month.
+
+        With --against, also the hits each rule gains and loses between the two rulesets.
+        """
+        from auditcage.engine import backtest
+        from auditcage.reference.service import build_index, index_from_directory
+
+        settings = settings_of(ctx)
+        candidate_dir = rules_dir or settings.rules_dir
+
+        def records_and_reference():  # type: ignore[no-untyped-def]
+            if inputs:
+                if reference_dir is None:
+                    raise click.UsageError("--reference is required with record files")
+                return backtest.from_files(list(inputs)), index_from_directory(reference_dir)
+            with sessions_of(settings).begin() as session:
+                found = list(
+                    backtest.stored_records(session, since=_as_of(since), until=_as_of(until))
+                )
+                return found, build_index(session)
+
+        records, ref = records_and_reference()
+        result = backtest.run(candidate_dir, records, ref, as_of=_as_of(as_of))
+        click.echo(f"{result.records} records, {len(result.hits)} hits")
+        click.echo(result.per_rule().to_string(index=False))
+        months = result.per_month()
+        if not months.empty:
+            click.echo("\nhits per rule and month:")
+            click.echo(months.to_string())
+        if against:
+            with _against_dir(ctx, against) as base_dir:
+                base = backtest.run(base_dir, records, ref, as_of=_as_of(as_of))
+            click.echo("\ncompared with " + against + ":")
+            click.echo(backtest.compare(base, result).to_string(index=False))
 
     @rules.command("versions")
     @click.pass_context

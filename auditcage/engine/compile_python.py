@@ -18,7 +18,13 @@ from typing import Any
 from auditcage.rulepacks.check import COMPARISONS, CheckedCondition, Resolved
 from auditcage.rulepacks.expr import Binary, Call, Field, IsNull, ListLiteral, Literal, Node, Unary
 from auditcage.rulepacks.fields import ANY, BOOL, LIST, STRING, FieldInfo
-from auditcage.rulepacks.functions import FUNCTIONS, EvalContext, contains_value, is_null
+from auditcage.rulepacks.functions import (
+    AGGREGATES,
+    FUNCTIONS,
+    EvalContext,
+    contains_value,
+    is_null,
+)
 
 Value = Callable[["Env"], Any]
 Test = Callable[["Env"], bool]
@@ -172,6 +178,8 @@ class PyCompiler:
     def call(self, node: Call) -> Value:
         if node.name == "count":
             return self.quantifier(node)
+        if node.name in AGGREGATES:
+            return self.aggregate(node)
         impl = FUNCTIONS[node.name].impl
         assert impl is not None
         args = [self.value(arg) for arg in node.args]
@@ -182,6 +190,27 @@ class PyCompiler:
             first, second = args
             return lambda env: impl(env.context(), first(env), second(env))
         return lambda env: impl(env.context(), *[arg(env) for arg in args])
+
+    def aggregate(self, node: Call) -> Value:
+        """max_of / min_of: the extreme non-null value of an expression over the elements."""
+        source, expression = self.value(node.args[0]), self.value(node.args[1])
+        pick = max if node.name == "max_of" else min
+
+        def aggregate(env: Env) -> Any:
+            items = source(env)
+            if not isinstance(items, list | tuple) or not items:
+                return None
+            saved = env.item
+            try:
+                values = [v for env.item in items if not is_null(v := expression(env))]
+            finally:
+                env.item = saved
+            try:
+                return pick(values) if values else None
+            except TypeError:  # mixed types in an untyped list: no meaningful extreme
+                return None
+
+        return aggregate
 
     def quantifier(self, node: Call) -> Value:
         source, condition = self.value(node.args[0]), self.test(node.args[1])

@@ -36,6 +36,7 @@ class CompiledRule:
     value: ValueFn | None  # distinct/sum: the counted or summed field
     checked_when: CheckedCondition | None = None  # kept for the durable_rules filter backend
     checked_first: CheckedCondition | None = None
+    rate: Any = None  # kind rate: its engine.rates.RateProgram
 
     @property
     def uid(self) -> str:
@@ -72,6 +73,11 @@ def compile_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule
         return compile_python(checked(text, where, first=first))
 
     when = checked(rule.when, "when")
+    rate = None
+    if rule.kind is Kind.RATE:
+        from auditcage.engine.rates import compile_rate
+
+        rate = compile_rate(rule, named)
     first_filter = checked(rule.first, "first") if rule.first else None
 
     def value(text: str, where: str, *, first: bool = False) -> ValueFn:
@@ -86,7 +92,9 @@ def compile_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule
         rule=rule,
         when=compile_python(when),
         unless=tuple(predicate(e.when, "unless") for e in rule.unless),
-        severity_when=tuple(
+        severity_when=()
+        if rate is not None  # a rate rule's bands are over its statistics (RateProgram)
+        else tuple(
             (predicate(s.when, "severity_when", first=sequence_like), s.severity)
             for s in rule.severity_when
         ),
@@ -97,6 +105,7 @@ def compile_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule
         value=value(rule.field, "field") if rule.field else None,
         checked_when=when,
         checked_first=first_filter,
+        rate=rate,
     )
 
 

@@ -24,6 +24,7 @@ from auditcage.engine.compiled import CompiledRule, key_values
 from auditcage.engine.filters import FIRST, Filters, PythonFilters
 from auditcage.engine.hits import HitDraft, hit_id
 from auditcage.engine.messages import render
+from auditcage.engine.rates import RateBook
 from auditcage.engine.windows import Band, Event, Measure
 from auditcage.rulepacks.functions import EvalContext
 from auditcage.rulepacks.model import Kind, Status
@@ -78,6 +79,8 @@ class Evaluator:
         # superseded (a sorted replay would not produce them). The caller marks them; hits are
         # never deleted.
         self.superseded: set[str] = set()
+        # Rate rules (kind R): population rows per period, closed in batch (engine.rates).
+        self.rates = RateBook(self._by_kind[Kind.RATE], ctx, self.superseded)
 
     # --- one record ---------------------------------------------------------------------------
 
@@ -102,6 +105,9 @@ class Evaluator:
                 hits.extend(self._sequence_step(rule, record, derived, is_first, applies(rule)))
         for rule in self._by_kind[Kind.ABSENCE]:
             self._absence_step(rule, env, record, derived, applies(rule))
+        for rule in self._by_kind[Kind.RATE]:
+            if applies(rule):
+                hits.extend(self.rates.add(rule, env, record, derived))
         if late:
             hits = [_late(h) for h in hits]
         return hits
@@ -346,7 +352,8 @@ class Evaluator:
         )
 
     def sweep(self, as_of: datetime) -> list[HitDraft]:
-        """Fire every armed deadline that passed by `as_of` without its step."""
+        """Fire every armed deadline that passed by `as_of` without its step, and close every
+        rate period that ended by then."""
         hits = []
         by_uid = {r.uid: r for r in self._by_kind[Kind.ABSENCE]}
         for (uid, key), armed_list in self._armed.items():
@@ -361,6 +368,7 @@ class Evaluator:
                     continue
                 armed.fired = True
                 hits.append(self._absence_hit(rule, key, armed))
+        hits.extend(self.rates.close(as_of))  # rate rules: every period ended by as_of
         return hits
 
     def _absence_hit(self, rule: CompiledRule, key: str, armed: _Armed) -> HitDraft:

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from auditcage import clock
+from auditcage.engine import rates
 from auditcage.engine.evaluator import Evaluator
 from auditcage.engine.models import WorkerCursor
 from auditcage.engine.session import Engine, build_engine, load_rules
@@ -32,6 +33,7 @@ from auditcage.records.models import Record
 from auditcage.records.validation import validate_record
 from auditcage.reference.service import build_index
 from auditcage.rulepacks import publish
+from auditcage.rulepacks.model import Kind
 
 LATE_AFTER = timedelta(hours=24)  # catalogue §0.2 item 2
 CURSOR = "records"
@@ -92,6 +94,7 @@ class RecordWorker:
         if cursor.seq == 0 or cursor.watermark is None:
             return 0
         since = cursor.watermark - self.engine.horizon()
+        self.evaluator.rates.complete_from = since  # earlier rate periods: history only
         rows = session.execute(
             select(Record.payload)
             .where(Record.seq <= cursor.seq, Record.action_time > since)
@@ -174,7 +177,12 @@ class RecordWorker:
 
     def _cooldowns(self) -> dict[str, timedelta | None]:
         assert self.engine is not None
-        return {r.uid: r.rule.window or r.rule.within for r in self.engine.rules}
+        return {
+            r.uid: r.rule.window
+            or r.rule.within
+            or (rates.cooldown(r.rule) if r.rule.kind is Kind.RATE else None)
+            for r in self.engine.rules
+        }
 
 
 def _cursor(session: Session) -> WorkerCursor:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from auditcage.calendar import WorkCalendar
+from auditcage.engine import rates
 from auditcage.engine.compiled import CompiledRule, compile_ruleset
 from auditcage.engine.evaluator import Evaluator
 from auditcage.records.enrich import Enricher, Relatedness
@@ -49,6 +50,8 @@ class Engine:
                 spans.append(rule.within * 2)
             if rule.kind is Kind.ABSENCE:
                 spans.append(ABSENCE_HORIZON)
+            if rule.kind is Kind.RATE:  # the open period, the previous one and its history
+                spans.append(rates.horizon(rule))
         return max(spans)
 
 

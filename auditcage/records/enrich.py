@@ -45,6 +45,8 @@ Derived fields (R1..R12 as in catalogue §1.9; "None" = unknown):
   unit_ancestors                      list        unit_code, its parent, ... up to the root
                                                   (stops at an unknown unit or a cycle)
   operator_unit_is_ancestor_or_equal  bool/None   operator_unit_code is in unit_ancestors
+  unit_detachment, unit_brigade       str/None    the unit_ancestors member at that R1 level
+                                                  (the unit itself if it is one)
   vio_code_known                      bool/None   violation_code has an R7 version valid at
                                                   action_time; None without a code or R7
   vio_statutory_points                number      R7 points as of action_time (also below)
@@ -314,6 +316,13 @@ class Enricher:
             )
         return cached
 
+    def _at_level(self, ancestors: tuple[str, ...], level: str) -> str | None:
+        for code in ancestors:
+            row = self._unit(code)[0]
+            if row is not None and row.get("level") == level:
+                return code
+        return None
+
     def _add_unit(
         self, derived: dict[str, Any], unit_row: dict[str, Any] | None, ancestors: tuple[str, ...]
     ) -> None:
@@ -321,6 +330,8 @@ class Enricher:
         for name in ("level", "parent_code", "province_code", "calendar_id"):
             derived[f"unit_{name}"] = unit_row.get(name) if unit_row else None
         derived["unit_ancestors"] = list(ancestors)
+        for level in ("detachment", "brigade"):
+            derived[f"unit_{level}"] = self._at_level(ancestors, level)
         operator_unit = derived["operator_unit_code"]
         derived["operator_unit_is_ancestor_or_equal"] = (
             operator_unit in ancestors if operator_unit and ancestors else None

@@ -57,7 +57,13 @@ from auditcage.rulepacks.fields import (
     computed,
     suggest_value,
 )
-from auditcage.rulepacks.functions import CONTEXT_FUNCTIONS, DEADLINE_UNITS, FUNCTIONS, ORDERED
+from auditcage.rulepacks.functions import (
+    AGGREGATES,
+    CONTEXT_FUNCTIONS,
+    DEADLINE_UNITS,
+    FUNCTIONS,
+    ORDERED,
+)
 
 COMPARISONS: Final = frozenset({"==", "!=", "<", "<=", ">", ">="})
 ARITHMETIC: Final = frozenset({"+", "-", "*", "/"})
@@ -132,8 +138,13 @@ def check(
     lists: dict[str, list[str]] | None = None,
     allow_first: bool = False,
     condition: bool = True,
+    names: dict[str, FieldInfo] | None = None,
 ) -> CheckedCondition:
-    """Check a condition (a tree or its text); raises CheckError naming column and field."""
+    """Check a condition (a tree or its text); raises CheckError naming column and field.
+
+    With `names`, those names (and only those) are the fields: an expression over computed
+    values, such as a rate rule's statistics (engine.rates), read as derived fields.
+    """
     text = None
     if isinstance(node, str):
         text = node
@@ -142,6 +153,7 @@ def check(
         except expr.ParseError as error:
             raise CheckError(error.problem, error.column) from None
     checker = _Checker(dict(lists or {}), allow_first)
+    checker.names = names
     info = checker.visit(node)
     if condition and info.type not in (BOOL, ANY):
         raise CheckError(
@@ -160,6 +172,7 @@ class _Checker:
         self.fields: set[str] = set()
         self.types: dict[int, FieldInfo] = {}
         self.resolved: dict[int, Resolved] = {}
+        self.names: dict[str, FieldInfo] | None = None
 
     def visit(self, node: Node) -> FieldInfo:
         info = self._visit(node)
@@ -202,6 +215,8 @@ class _Checker:
             return self.walk(self.items[-1], parts[1:], node, "item")
         if head == "lists":
             return self.named_list(node, parts)
+        if self.names is not None:
+            return self.named_value(node, parts)
         scope_prefix = ""
         if head == "first":
             if not self.allow_first:
@@ -228,6 +243,22 @@ class _Checker:
         info = self.walk(top, parts[1:], node, parts[0])
         self.resolved[id(node)] = Resolved(scope_prefix + scope, parts)
         self.fields.add(("first." if scope_prefix else "") + ".".join(parts))
+        return info
+
+    def named_value(self, node: Field, parts: tuple[str, ...]) -> FieldInfo:
+        assert self.names is not None
+        info = self.names.get(parts[0])
+        if info is None or len(parts) > 1:
+            guess = difflib.get_close_matches(parts[0], list(self.names), n=1, cutoff=0.5)
+            raise CheckError(
+                f"unknown name {node.path!r}; this expression may use only "
+                + ", ".join(sorted(self.names)),
+                node.column,
+                field=node.path,
+                suggestion=guess[0] if guess else None,
+            )
+        self.resolved[id(node)] = Resolved("derived", parts)
+        self.fields.add(parts[0])
         return info
 
     def walk(self, info: FieldInfo, rest: tuple[str, ...], node: Field, shown: str) -> FieldInfo:
@@ -500,6 +531,13 @@ class _Checker:
             inner = self.visit(condition)
         finally:
             self.items.pop()
+        if node.name in AGGREGATES:
+            if inner.type not in ORDERED and inner.type != ANY:
+                raise CheckError(
+                    f"{node.name}() needs a value that can be ordered, not {describe(inner)}",
+                    condition.column,
+                )
+            return computed(inner.type)
         self.need_bool(inner, condition, f"{node.name}()")
         return computed(NUMBER if node.name == "count" else BOOL)
 

@@ -89,6 +89,8 @@ DERIVED_TYPES: Final[Mapping[str, str]] = {
     "unit_province_code": STRING,
     "unit_calendar_id": STRING,
     "unit_ancestors": LIST,
+    "unit_detachment": STRING,
+    "unit_brigade": STRING,
     "operator_unit_is_ancestor_or_equal": BOOL,
     "vio_code_known": BOOL,
     "vio_statutory_points": NUMBER,

@@ -35,6 +35,7 @@ DEADLINE_UNITS: Final = ("working_days", "calendar_days", "hours", "working_hour
 # working_days_between counts day by day; beyond this span the answer is null, not a long loop.
 MAX_WORKING_DAY_SPAN: Final = 366 * 20
 ORDERED: Final = frozenset({NUMBER, STRING, DATETIME, DATE, DURATION})
+AGGREGATES: Final = frozenset({"max_of", "min_of"})  # quantifiers over a value, not a condition
 
 
 class EvalContext:
@@ -334,6 +335,28 @@ FUNCTIONS: Final[Mapping[str, Function]] = {
             NUMBER,
             None,
             "count(list, cond): how many elements satisfy cond; 0 on a null list",
+            quantifier=True,
+        ),
+        Function(
+            "max_of",
+            2,
+            2,
+            (_types(LIST), _ORDER),
+            "inner",
+            None,
+            "max_of(list, expr): the largest non-null value of expr over the elements (item = "
+            "the element), e.g. max_of(accident.appraisals, item.confirmed_at); null if none",
+            quantifier=True,
+        ),
+        Function(
+            "min_of",
+            2,
+            2,
+            (_types(LIST), _ORDER),
+            "inner",
+            None,
+            "min_of(list, expr): the smallest non-null value of expr over the elements; null "
+            "if none",
             quantifier=True,
         ),
         Function(

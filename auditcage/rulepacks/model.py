@@ -103,6 +103,42 @@ class Example:
 
 
 @dataclass(frozen=True)
+class RateSpec:
+    """What a rate rule (kind R, catalogue §0.3) computes at the close of each period.
+
+    Per `period` (day | week | month | quarter, calendar periods in Asia/Shanghai, weeks ISO
+    from Monday; or rolling_30d: the 30 calendar days ending with each day, closed daily) the
+    population is the records whose `when` holds (exemptions applied). They are grouped by the
+    values of the `group` paths (a list path explodes: one group per element; a null part
+    forms no group). `n` counts the group's distinct `count_by` values (serial_no by default,
+    §0.2 item 3; record_id counts records), `count` those with a record meeting `numerator`,
+    `rate` = count / n. Groups with n < `n_min` produce no hit (or, with below_n_min=blue, a
+    blue statistical finding, §0.4). Peers are the *other* groups with n ≥ n_min of the same
+    `peers` key (a group's peer key: the most frequent one among its records); their
+    statistics are over `compare` (rate | count | n). `fires_when` and each `severity_when`
+    are conditions over the statistics (engine.rates.STATISTICS); `consecutive` (the number
+    of periods in a row, this one included and at most lookback + 1, in which the group
+    fired) only in severity_when. `totals` names the population of a coarser group (a subset
+    of the group paths): `<name>` is its n and `share_<name>` = n / `<name>`. `staff_key`
+    (one of the group paths) names the staff member a hit is about: its unit is the hit's
+    unit_code (R2 as of the hit's `at`, §0.5 item 5), else the root of R1.
+    """
+
+    group: tuple[str, ...]
+    period: str  # day | week | month | quarter | rolling_30d
+    n_min: int
+    fires_when: str
+    numerator: str | None = None
+    peers: tuple[str, ...] = ()
+    compare: str = "rate"  # rate | count | n: what peer statistics are over
+    count_by: str = "serial_no"  # serial_no | record_id
+    lookback: int = 1  # previous periods kept for consecutive / previous_*
+    totals: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    staff_key: str | None = None
+    below_n_min: str = "quiet"  # quiet | blue
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str  # catalogue id, e.g. "VIO-04"
     sub: str | None  # sub-clause "a", "b"… (§0.5 item 3)
@@ -128,6 +164,7 @@ class Rule:
     period: Period | None = None  # absence: how long until due
     expect: str | None = None  # absence: the condition a later record of the key meets
     done_at: str | None = None  # absence: expression giving when the expected step happened
+    rate: RateSpec | None = None  # rate: group, period, numerator, peers, fires_when …
     message: Text = Text("", "")
     description: str = ""
     tags: tuple[str, ...] = ()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from auditcage.rulepacks.model import (
     Exemption,
     Kind,
     Period,
+    RateSpec,
     Rule,
     RulePack,
     RuleSet,
@@ -33,7 +35,14 @@ from auditcage.rulepacks.model import (
     Status,
     Text,
 )
-from auditcage.rulepacks.schemas import Issue, ListSchema, PackSchema, RuleSchema, flatten_errors
+from auditcage.rulepacks.schemas import (
+    Issue,
+    ListSchema,
+    PackSchema,
+    RuleSchema,
+    flatten_errors,
+    parse_duration,
+)
 
 NOT_PACKS = frozenset({"lists", "examples", "reference"})
 
@@ -191,7 +200,8 @@ def _load_rule(
         within=data["within"],
         same=data["same"],
         deadline_from=data["deadline_from"],
-        period=Period(**data["period"]) if data["period"] else None,
+        period=Period(**data["period"]) if isinstance(data["period"], dict) else None,
+        rate=_rate_spec(data) if data["kind"] is Kind.RATE else None,
         expect=data["expect"],
         done_at=data["done_at"],
         message=Text(**data["message"]),
@@ -199,6 +209,23 @@ def _load_rule(
         tags=tuple(data["tags"]),
         parameters=dict(data["parameters"]),
         examples=examples,
+    )
+
+
+def _rate_spec(data: dict[str, Any]) -> RateSpec:
+    return RateSpec(
+        group=data["group"],
+        period=data["period"],
+        n_min=data["n_min"],
+        fires_when=data["fires_when"],
+        numerator=data["numerator"],
+        peers=data["peers"],
+        compare=data["compare"],
+        count_by=data["count_by"],
+        lookback=data["lookback"],
+        totals=data["totals"],
+        staff_key=data["staff_key"],
+        below_n_min=data["below_n_min"],
     )
 
 
@@ -254,6 +281,7 @@ def _example(
         raw_records = item["records"]
         if not isinstance(raw_records, list) or not raw_records:
             raise ValueError("a scenario's records is a non-empty list")
+        raw_records = [r for n, e in enumerate(raw_records, 1) for r in _expand(e, n)]
     else:
         overrides = {k: v for k, v in item.items() if k != "note"}
         raw_records = [overrides]
@@ -274,6 +302,83 @@ def _example(
     )
 
 
+REPEAT_KEYS = ("repeat", "vary", "step")
+MAX_REPEAT = 10_000
+
+
+def _expand(entry: Any, position: int) -> list[Any]:
+    """One entry of a scenario's `records:`, with `repeat` expanded into its records.
+
+    An entry is a record's overrides; with ``repeat: N`` it stands for N records, numbered
+    n = 1…N (i = n − 1), that differ only as written:
+
+    - ``vary: {path: "text {n}", path2: [a, b, c]}`` — a string is formatted with ``n`` and
+      ``i`` (format specs allowed: ``"S{n:03d}"``); a list is cycled (element i mod its length).
+    - ``step: {action_time: 10min, license.exam.started_at: 10min}`` — the entry's (or the base
+      record's) datetime plus i × the duration (30s, 10min, 2h, 1d).
+
+    Nothing is computed beyond that: no expressions, no generators. Each record still gets
+    its own default `record_id` (`example:<label>-<position>`) unless `vary` sets one.
+    """
+    if not isinstance(entry, dict) or "repeat" not in entry:
+        if isinstance(entry, dict) and ("vary" in entry or "step" in entry):
+            raise ValueError(f"record {position}: vary and step need repeat")
+        return [entry]
+    count = entry["repeat"]
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_REPEAT:
+        raise ValueError(f"record {position}: repeat is a whole number 1…{MAX_REPEAT}")
+    vary = _plain(entry.get("vary") or {})
+    step = _plain(entry.get("step") or {})
+    if not isinstance(vary, dict) or not isinstance(step, dict):
+        raise ValueError(f"record {position}: vary and step are mappings of field paths")
+    durations = {}
+    for path, text in step.items():
+        try:
+            durations[path] = parse_duration(text)
+        except ValidationError as exc:
+            raise ValueError(f"record {position}: step.{path}: {exc.messages[0]}") from None
+    base = {k: v for k, v in entry.items() if k not in REPEAT_KEYS}
+    result = []
+    for i in range(count):
+        record = dict(base)
+        for path, template in vary.items():
+            record[path] = _varied(template, i, position, path)
+        for path, duration in durations.items():
+            record[f"~step:{path}"] = (duration * i).total_seconds()
+        result.append(record)
+    return result
+
+
+def _varied(template: Any, i: int, position: int, path: str) -> Any:
+    if isinstance(template, list):
+        if not template:
+            raise ValueError(f"record {position}: vary.{path} is an empty list")
+        return template[i % len(template)]
+    if isinstance(template, str):
+        try:
+            return template.format(n=i + 1, i=i)
+        except (KeyError, ValueError, IndexError) as exc:
+            raise ValueError(
+                f"record {position}: vary.{path}: {template!r} may use only {{n}} and {{i}} ({exc})"
+            ) from None
+    raise ValueError(f"record {position}: vary.{path} is a text template or a list")
+
+
+def _stepped(record: dict[str, Any], dotted: str, seconds: float) -> None:
+    """Shift the datetime at `dotted` by `seconds` (an example's `step`)."""
+    current: Any = record
+    for part in dotted.split("."):
+        current = current.get(part) if isinstance(current, dict) else None
+    if isinstance(current, str):
+        try:
+            current = datetime.fromisoformat(current)
+        except ValueError:
+            current = None
+    if not isinstance(current, datetime):
+        raise ValueError(f"step.{dotted}: the record has no datetime there to step from")
+    set_path(record, dotted, (current + timedelta(seconds=seconds)).isoformat())
+
+
 def _with_base(
     overrides: Any, meta: dict[str, Any], bases: dict[str, Any], label: str, n: int
 ) -> dict[str, Any]:
@@ -287,8 +392,11 @@ def _with_base(
             f"unknown example base {base_name!r}; see rules/examples/base_records.yaml"
         )
     record = copy.deepcopy(_plain(base))
+    steps = {k: overrides.pop(k) for k in [k for k in overrides if k.startswith("~step:")]}
     for dotted, value in overrides.items():
         set_path(record, dotted, _plain(value))
+    for marker, seconds in steps.items():
+        _stepped(record, marker.removeprefix("~step:"), seconds)
     record.setdefault("record_id", f"example:{label}-{n}")
     if "record_id" not in overrides:
         record["record_id"] = f"example:{label}-{n}"

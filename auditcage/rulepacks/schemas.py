@@ -1,5 +1,22 @@
 """The shape of rule files, pack files and named lists (marshmallow), with located errors.
 
+Rate rules (kind rate, catalogue kind R) write, besides `when` (the population filter):
+
+    group: [license.exam.examiner_ids, license.exam.subject]   # paths; a list path explodes
+    period: month            # day | week | month | quarter | rolling_30d
+    numerator: license.exam.result == "pass"   # condition over one record; rate = count / n
+    n_min: 50                # groups below it: no hit (below_n_min: blue gives a blue finding)
+    peers: [license.exam.subject, unit_detachment]   # peer groups: same values of these paths
+    compare: rate            # rate | count | n: the value peer statistics are over
+    count_by: record_id      # serial_no (default, §0.2 item 3) | record_id
+    fires_when: "diff_median >= 0.20 or z >= 3"      # over the statistics (engine.rates)
+    severity_when: [{when: "consecutive >= 2", severity: orange}]
+    lookback: 1              # previous periods kept (consecutive ≤ lookback + 1, previous_*)
+    totals: {examiner_total: [license.exam.examiner_ids]}   # coarser populations, shares
+    staff_key: license.exam.examiner_ids            # whose R2 unit the hit belongs to
+
+`period` of an absence rule is a mapping ({amount, unit}); of a rate rule one of the names.
+
 Every problem becomes an `Issue` naming file:line, rule id, field and what is wrong; the loader
 collects them all rather than stopping at the first.
 """
@@ -20,6 +37,20 @@ _UNITS = {"s": "seconds", "min": "minutes", "h": "hours", "d": "days"}
 RULE_ID = re.compile(r"^(VEH|LIC|ACC|VIO|STF|CP)-\d{2}$")
 PERIOD_UNITS = ("working_days", "calendar_days", "hours", "working_hours", "minutes")
 CATALOGUE_KINDS = re.compile(r"^[PJCDSQAR](/[PJCDSQAR])*$")
+RATE_PERIODS = ("day", "week", "month", "quarter", "rolling_30d")
+RATE_FIELDS = (
+    "group",
+    "numerator",
+    "n_min",
+    "peers",
+    "compare",
+    "count_by",
+    "fires_when",
+    "lookback",
+    "totals",
+    "staff_key",
+    "below_n_min",
+)
 
 
 def parse_duration(text: Any) -> timedelta:
@@ -74,6 +105,36 @@ class PeriodSchema(Strict):
     unit = fields.String(required=True, validate=validate.OneOf(PERIOD_UNITS))
 
 
+class PeriodField(fields.Field):
+    """An absence rule's `{amount, unit}`, or a rate rule's period name (`month`)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            if value not in RATE_PERIODS:
+                raise ValidationError(f"a rate period is one of {', '.join(RATE_PERIODS)}")
+            return value
+        if isinstance(value, dict):
+            return PeriodSchema().load(value)
+        raise ValidationError("{amount, unit} (absence) or a period name (rate)")
+
+
+class TotalsField(fields.Field):
+    """`{name: [path, …]}`: coarser populations of a rate rule."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, dict):
+            raise ValidationError("a mapping of names to lists of group paths")
+        result = []
+        for name, paths in value.items():
+            if not isinstance(name, str) or not re.match(r"^[a-z][a-z0-9_]*$", name):
+                raise ValidationError(f"{name!r} is not a name (lower case, digits, _)")
+            items = [paths] if isinstance(paths, str) else paths
+            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                raise ValidationError(f"{name}: a group path or a list of group paths")
+            result.append((name, tuple(items)))
+        return tuple(result)
+
+
 class ExamplesSchema(Strict):
     fires = fields.List(fields.Raw(), load_default=list)
     quiet = fields.List(fields.Raw(), load_default=list)
@@ -86,7 +147,7 @@ KIND_FIELDS: dict[Kind, frozenset[str]] = {
     Kind.SUM: frozenset({"key", "window", "field"}),
     Kind.SEQUENCE: frozenset({"key", "first", "within"}),
     Kind.ABSENCE: frozenset({"key", "period"}),
-    Kind.RATE: frozenset(),
+    Kind.RATE: frozenset({"group", "period", "n_min", "fires_when"}),
 }
 
 
@@ -112,24 +173,46 @@ class RuleSchema(Strict):
     within = Duration(load_default=None)
     same = KeyList(load_default=())
     deadline_from = fields.String(load_default=None)
-    period = fields.Nested(PeriodSchema, load_default=None)
+    period = PeriodField(load_default=None)
     expect = fields.String(load_default=None)
     done_at = fields.String(load_default=None)
+    group = KeyList(load_default=())
+    numerator = fields.String(load_default=None)
+    n_min = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    peers = KeyList(load_default=())
+    compare = fields.String(load_default="rate", validate=validate.OneOf(("rate", "count", "n")))
+    count_by = fields.String(
+        load_default="serial_no", validate=validate.OneOf(("serial_no", "record_id"))
+    )
+    fires_when = fields.String(load_default=None)
+    lookback = fields.Integer(load_default=1, validate=validate.Range(min=0, max=12))
+    totals = TotalsField(load_default=())
+    staff_key = fields.String(load_default=None)
+    below_n_min = fields.String(load_default="quiet", validate=validate.OneOf(("quiet", "blue")))
     message = fields.Nested(TextSchema, required=True)
     parameters = fields.Dict(keys=fields.String(), load_default=dict)
     examples = fields.Nested(ExamplesSchema, required=True)
 
-    @validates_schema
-    def kind_fields(self, data: dict[str, Any], **_: Any) -> None:
+    @validates_schema(pass_original=True)
+    def kind_fields(self, data: dict[str, Any], original: Any = None, **_: Any) -> None:
         kind = data.get("kind")
         if kind is None:
             return
         missing = sorted(f for f in KIND_FIELDS[kind] if not data.get(f))
         if missing:
             raise ValidationError({name: [f"required for kind {kind.value}"] for name in missing})
-        if kind not in (Kind.EVENT, Kind.SEQUENCE) and data.get("severity_when"):
+        if kind is Kind.RATE:
+            self._rate_fields(data)
+        else:
+            written = original if isinstance(original, dict) else {}
+            given = [f for f in RATE_FIELDS if f in written]
+            if given:
+                raise ValidationError({name: ["only rate rules have it"] for name in given})
+            if isinstance(data.get("period"), str):
+                raise ValidationError({"period": ["a period name is for rate rules"]})
+        if kind not in (Kind.EVENT, Kind.SEQUENCE, Kind.RATE) and data.get("severity_when"):
             raise ValidationError(
-                {"severity_when": ["event and sequence rules; windows use bands"]}
+                {"severity_when": ["event, sequence and rate rules; windows use bands"]}
             )
         if data.get("bands") and kind not in (Kind.COUNT, Kind.DISTINCT, Kind.SUM):
             raise ValidationError({"bands": ["only count, distinct and sum rules have bands"]})
@@ -137,6 +220,29 @@ class RuleSchema(Strict):
             raise ValidationError({"bands": ["a windowed rule needs at least one band"]})
         if kind is Kind.ABSENCE and not (data.get("expect") or data.get("done_at")):
             raise ValidationError({"expect": ["an absence rule needs expect or done_at"]})
+        if kind is Kind.ABSENCE and isinstance(data.get("period"), str):
+            raise ValidationError({"period": ["an absence period is {amount, unit}"]})
+
+    @staticmethod
+    def _rate_fields(data: dict[str, Any]) -> None:
+        errors: dict[str, list[str]] = {}
+        if not isinstance(data.get("period"), str):
+            errors["period"] = [f"a rate period is one of {', '.join(RATE_PERIODS)}"]
+        group = set(data.get("group") or ())
+        if data.get("compare", "rate") == "rate" and not data.get("numerator"):
+            errors["numerator"] = ["a rate needs a numerator (or compare: count / n)"]
+        if data.get("staff_key") and data["staff_key"] not in group:
+            errors["staff_key"] = ["must be one of the group paths"]
+        for name, paths in data.get("totals") or ():
+            if not set(paths) <= group or set(paths) == group:
+                errors.setdefault("totals", []).append(
+                    f"{name}: a proper subset of the group paths"
+                )
+        for name in ("key", "window", "field", "first", "within", "expect", "done_at", "bands"):
+            if data.get(name):
+                errors[name] = ["not a field of rate rules"]
+        if errors:
+            raise ValidationError(errors)
 
 
 class PackSchema(Strict):

@@ -142,6 +142,8 @@ CONDITIONS = [
     "first.operator_id == operator_id and action_time - first.action_time < 24h",
     "first.action is null",
     "first.hour < hour",
+    "max_of(accident.appraisals, item.confirmed_at) > accident.scene_ended_at",
+    "min_of(accident.parties, item.alcohol_test.result_mg_100ml) >= 20",
 ]
 
 # --- reference data and records ----------------------------------------------------------------
