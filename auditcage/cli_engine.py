@@ -334,6 +334,51 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
             click.echo("\ncompared with " + against + ":")
             click.echo(backtest.compare(base, result).to_string(index=False))
 
+    @rules.command("coverage")
+    @click.option("--rules", "rules_dir", type=click.Path(exists=True, path_type=Path))
+    @click.pass_context
+    def rules_coverage(ctx: click.Context, rules_dir: Path | None) -> None:
+        """All 118 catalogue ids: pack, kind, status, severity, examples and whether they pass.
+
+        Exits non-zero when an id has no active rule or an example fails.
+        """
+        from auditcage.engine.examples import run_example
+        from auditcage.rulepacks.coverage import CATALOGUE_IDS, coverage
+
+        ruleset, compiled = _load(rules_dir or settings_of(ctx).rules_dir)
+        failing = {
+            r.example.label
+            for rule in compiled
+            for e in rule.rule.examples
+            if not (r := run_example(rule, e, ruleset)).passed
+        }
+        rows = coverage(ruleset, failing)
+        click.echo(
+            f"{'id':<8}{'pack':<12}{'kind':<22}{'status':<9}{'severity':<16}{'examples':>9}  result"
+        )
+        for row in rows:
+            if not row.rules:
+                click.echo(
+                    f"{row.catalogue_id:<8}{'-':<12}{'-':<22}{'missing':<9}{'-':<16}{0:>9}  MISSING"
+                )
+                continue
+            kinds = ",".join(dict.fromkeys(r.kind.value for r in row.rules))
+            statuses = ",".join(dict.fromkeys(r.status.value for r in row.rules))
+            severities = ",".join(dict.fromkeys(r.severity.value for r in row.rules))
+            result = (
+                "ok"
+                if row.ok
+                else ("FAIL " + " ".join(row.failing) if row.failing else "not active")
+            )
+            click.echo(
+                f"{row.catalogue_id:<8}{row.rules[0].pack:<12}{kinds:<22}{statuses:<9}"
+                f"{severities:<16}{row.examples:>9}  {result}"
+            )
+        covered = sum(1 for r in rows if r.ok)
+        click.echo(f"{covered} of {len(CATALOGUE_IDS)} ids covered with every example passing")
+        if covered != len(CATALOGUE_IDS):
+            sys.exit(1)
+
     @rules.command("versions")
     @click.pass_context
     def rules_versions(ctx: click.Context) -> None:

@@ -436,7 +436,7 @@ class RateBook:
         severity = pd.Series(rule.rule.severity.value, index=stats.index, dtype=object)
         for mask, band in program.severities:
             holds = mask(stats, self.ctx)
-            better = holds & severity.map(lambda s: _RANK[s] > band.rank)
+            better = holds & (severity.map(_RANK) > band.rank)
             severity[better] = band.value
         blue = fires & ~qualifying & (spec.below_n_min == "blue")
         severity[blue] = Severity.BLUE.value
@@ -458,7 +458,7 @@ class RateBook:
             return []
         evidence = frame.sort_values(["time", "record_id"]).groupby("key", sort=False)
         hits: list[HitDraft] = []
-        for index in stats.index[fired | blue]:
+        for index in stats.index[(fired | blue).to_numpy()]:
             key, sev = stats.at[index, "key"], str(severity[index])
             before = previous.get(key)
             upgrade = (
