@@ -89,6 +89,15 @@ def run_demo(
         f"({report.accepted_with_warnings} with warnings), {report.duplicates} duplicates, "
         f"{report.quarantined} quarantined"
     )
+    from auditcage.engine.runner import RecordWorker
+
+    worker = RecordWorker(sessions, rules_dir=settings.rules_dir)
+    evaluated = worker.run_once()
+    ranked = sorted(evaluated.by_rule.items(), key=lambda item: (-item[1], item[0]))
+    echo(
+        f"evaluated {evaluated.records} records with the rule packs: {evaluated.hits} hits "
+        f"({', '.join(f'{rule} {n}' for rule, n in ranked[:12])}{' …' if len(ranked) > 12 else ''})"
+    )
     echo(f"database: {settings.database_url}")
     echo("source-system keys (Authorization: Bearer <key>):")
     for key, source in settings.source_key_map().items():
@@ -97,6 +106,14 @@ def run_demo(
     if serve:
         from api import create_app
 
+        import threading
+
+        def keep_evaluating() -> None:  # records posted to the API get evaluated too
+            while True:
+                time.sleep(5)
+                worker.run_once()
+
+        threading.Thread(target=keep_evaluating, name="record-worker", daemon=True).start()
         echo(f"serving on http://{settings.host}:{settings.port}  (Ctrl-C stops)")
         create_app(settings).run(host=settings.host, port=settings.port, threaded=True)
 

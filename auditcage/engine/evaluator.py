@@ -75,6 +75,8 @@ class Evaluator:
         self._windows: dict[tuple[str, str], _WindowKey] = defaultdict(_WindowKey)
         self._sequences: dict[tuple[str, str], _SequenceKey] = defaultdict(_SequenceKey)
         self._armed: dict[tuple[str, str], list[_Armed]] = defaultdict(list)
+        # Recent records of each absence rule's keys, for steps that arrive before their arming.
+        self._seen: dict[tuple[str, str], list[tuple[Record, Derived]]] = defaultdict(list)
         # Ids of hits emitted earlier that a record arriving out of event-time order has since
         # superseded (a sorted replay would not produce them). The caller marks them; hits are
         # never deleted.
@@ -301,14 +303,11 @@ class Evaluator:
         keys = key_values(record, derived, spec.key)
         for key in keys:  # a later record may complete an armed deadline of its key
             for armed in self._armed.get((rule.uid, key), ()):
-                if armed.event.record_id == record["record_id"]:
-                    continue
-                later = Env(record, derived, self.ctx, (armed.record, armed.derived))
-                if rule.expect is not None and not rule.expect(later):
-                    continue
-                done = rule.done_at(later) if rule.done_at is not None else record["action_time"]
-                if isinstance(done, datetime):
-                    armed.done.append(clock.to_shanghai(done))
+                if armed.event.record_id != record["record_id"]:
+                    self._complete(rule, armed, record, derived)
+            seen = self._seen[(rule.uid, key)]
+            seen.append((record, derived))
+            _prune_seen(seen)
         if not keys or not arms:
             return
         start = rule.deadline_from(env) if rule.deadline_from is not None else record["action_time"]
@@ -333,7 +332,23 @@ class Evaluator:
             armed = _Armed(event, start, due, record, derived)
             if isinstance(own, datetime):
                 armed.done.append(clock.to_shanghai(own))
+            # A step that arrived before its arming record (out of order) completes it too, so
+            # the outcome does not depend on arrival order.
+            for other, other_derived in self._seen[(rule.uid, key)]:
+                if other["record_id"] != record["record_id"]:
+                    self._complete(rule, armed, other, other_derived)
             existing.append(armed)
+
+    def _complete(
+        self, rule: CompiledRule, armed: _Armed, record: Record, derived: Derived
+    ) -> None:
+        """Record when `record` did the expected step of `armed`, if it did."""
+        later = Env(record, derived, self.ctx, (armed.record, armed.derived))
+        if rule.expect is not None and not rule.expect(later):
+            return
+        done = rule.done_at(later) if rule.done_at is not None else record["action_time"]
+        if isinstance(done, datetime):
+            armed.done.append(clock.to_shanghai(done))
 
     def _due(
         self, rule: CompiledRule, record: Record, derived: Derived, start: datetime
@@ -448,6 +463,17 @@ def _latest_before(firsts: list[Event], t: datetime, within: timedelta) -> Event
     end = bisect_left(times, t)
     start = bisect_left(times, t - within)
     return firsts[end - 1] if end > start else None
+
+
+SEEN_PER_KEY = 64  # a business item has a handful of steps; a key with more keeps its latest
+SEEN_HORIZON = timedelta(days=90)
+
+
+def _prune_seen(seen: list[tuple[Record, Derived]]) -> None:
+    newest = seen[-1][0]["action_time"]
+    if len(seen) > SEEN_PER_KEY or seen[0][0]["action_time"] < newest - SEEN_HORIZON:
+        kept = [s for s in seen if s[0]["action_time"] >= newest - SEEN_HORIZON][-SEEN_PER_KEY:]
+        seen[:] = kept
 
 
 def _prune_window(state: _WindowKey, window: timedelta) -> None:

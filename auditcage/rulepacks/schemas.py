@@ -199,17 +199,16 @@ class RuleSchema(Strict):
         if kind is None:
             return
         missing = sorted(f for f in KIND_FIELDS[kind] if not data.get(f))
-        if missing:
-            raise ValidationError({name: [f"required for kind {kind.value}"] for name in missing})
+        errors = {name: [f"required for kind {kind.value}"] for name in missing}
+        if kind is not Kind.RATE:
+            written = original if isinstance(original, dict) else {}
+            errors.update({f: ["only rate rules have it"] for f in RATE_FIELDS if f in written})
+            if isinstance(data.get("period"), str):
+                errors["period"] = ["a period name is for rate rules"]
+        if errors:
+            raise ValidationError(errors)
         if kind is Kind.RATE:
             self._rate_fields(data)
-        else:
-            written = original if isinstance(original, dict) else {}
-            given = [f for f in RATE_FIELDS if f in written]
-            if given:
-                raise ValidationError({name: ["only rate rules have it"] for name in given})
-            if isinstance(data.get("period"), str):
-                raise ValidationError({"period": ["a period name is for rate rules"]})
         if kind not in (Kind.EVENT, Kind.SEQUENCE, Kind.RATE) and data.get("severity_when"):
             raise ValidationError(
                 {"severity_when": ["event, sequence and rate rules; windows use bands"]}

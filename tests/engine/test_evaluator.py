@@ -133,3 +133,19 @@ def test_sequence_starts_that_never_complete_are_pruned_by_their_within(tmp_path
         evaluator.process(record, {})
     kept = sum(len(s.firsts) for s in evaluator._sequences.values())
     assert kept <= 2 * 3600 // 30 + 2  # within × 2 of starts, not 200 000
+
+
+def test_a_step_that_arrives_before_its_arming_record_still_meets_the_deadline() -> None:
+    from dataclasses import replace as with_records
+
+    from auditcage.config import DEFAULT_RULES_DIR
+    from auditcage.engine.examples import run_example
+
+    ruleset, compiled = load_rules(DEFAULT_RULES_DIR)
+    cp08 = next(r for r in compiled if r.rule.id == "CP-08" and r.rule.sub == "a")
+    on_time = [e for e in cp08.rule.examples if not e.should_fire and len(e.records) > 1]
+    assert on_time, "CP-08(a) has a quiet example where a later record delivers on time"
+    for example in on_time:
+        reversed_order = with_records(example, records=tuple(reversed(example.records)))
+        result = run_example(cp08, reversed_order, ruleset)
+        assert result.passed, f"{example.label} in reverse order: {result.problem}"

@@ -258,11 +258,18 @@ def test_rate_rule_fields_are_validated_with_the_field_named(tmp_path: Path) -> 
     (root / "licence").mkdir()
     shutil.copy(DEFAULT_RULES_DIR / "licence" / "pack.yaml", root / "licence" / "pack.yaml")
     text = (DEFAULT_RULES_DIR / LIC04).read_text(encoding="utf-8")
-    bad = text.replace("n_min: 50\n", "").replace("period: month", "period: fortnight")
-    (root / LIC04).write_text(bad, encoding="utf-8")
-    _, issues = load_ruleset(root)
-    fields = {i.field for i in issues}
-    assert {"n_min", "period"} <= fields
+    for broken, field in (
+        (text.replace("period: month", "period: fortnight"), "period"),
+        (text.replace("n_min: 50\n", ""), "n_min"),
+        (
+            text.replace("staff_key: license.exam.examiner_ids", "staff_key: operator_id"),
+            "staff_key",
+        ),
+        (text.replace("kind: rate", "kind: count"), "group"),
+    ):
+        (root / LIC04).write_text(broken, encoding="utf-8")
+        _, issues = load_ruleset(root)
+        assert field in {i.field for i in issues}, issues
     (root / LIC04).write_text(text.replace("diff_median >= 0.20", "diff_mediam >= 0.20"), "utf-8")
     with pytest.raises(Exception, match=r"fires_when.*diff_median"):
         load_rules(root)
