@@ -104,9 +104,9 @@ def run_demo(
         echo(f"  {source:<16}{key}")
     echo(f"administrator token: {settings.admin_token}")
     if serve:
-        from api import create_app
-
         import threading
+
+        from api import create_app
 
         def keep_evaluating() -> None:  # records posted to the API get evaluated too
             while True:

@@ -13,6 +13,7 @@ from typing import Any
 
 from auditcage.engine.compile_python import Env, PyCompiler, compile_python
 from auditcage.rulepacks.check import CheckedCondition, CheckError, check
+from auditcage.rulepacks.fields import REGISTRY, suggest
 from auditcage.rulepacks.model import Kind, Rule, RuleSet, Severity, Status
 from auditcage.rulepacks.schemas import Issue
 
@@ -62,9 +63,11 @@ def compile_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule
     named = {name: list(items) for name, items in lists.items()}
     sequence_like = rule.kind in (Kind.SEQUENCE, Kind.ABSENCE)
 
-    def checked(text: str, where: str, *, first: bool = False) -> CheckedCondition:
+    def checked(
+        text: str, where: str, *, first: bool = False, condition: bool = True
+    ) -> CheckedCondition:
         try:
-            return check(text, lists=named, allow_first=first)
+            return check(text, lists=named, allow_first=first, condition=condition)
         except CheckError as error:
             error.rule_field = where  # type: ignore[attr-defined]
             raise
@@ -79,6 +82,13 @@ def compile_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule
 
         rate = compile_rate(rule, named)
     first_filter = checked(rule.first, "first") if rule.first else None
+    for where, paths in (("key", rule.key), ("same", rule.same)):
+        for path in paths:  # a misspelt key would never fire: refuse it like a condition
+            _check_key_path(path, where)
+    if rule.field and checked(rule.field, "field", condition=False).type == "list":
+        error = CheckError(f"{rule.field} is a list; count one of its fields", 0, field=rule.field)
+        error.rule_field = "field"  # type: ignore[attr-defined]
+        raise error
 
     def value(text: str, where: str, *, first: bool = False) -> ValueFn:
         try:
@@ -109,6 +119,32 @@ def compile_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule
     )
 
 
+def _check_key_path(path: str, where: str) -> None:
+    """A key path names a scalar field; it may pass through lists (each element is a key)."""
+    head, *rest = path.split(".")
+    info = REGISTRY.top(head)
+    walked = head
+    for part in rest:
+        while info is not None and info.type == "list":
+            info = info.item
+        info = info.member(part) if info is not None else None
+        walked = f"{walked}.{part}"
+        if info is None:
+            break
+    while info is not None and info.type == "list":
+        info = info.item
+    if info is None or info.type in ("object", "list"):
+        hint = suggest(path) if info is None else None
+        problem = (
+            f"{path} is not a field a key can take"
+            if info is None
+            else (f"{path} is an object; key on one of its fields")
+        )
+        error = CheckError(problem, 0, field=walked, suggestion=hint)
+        error.rule_field = where  # type: ignore[attr-defined]
+        raise error
+
+
 def compile_ruleset(
     ruleset: RuleSet, *, statuses: Iterable[Status] = EVALUATED
 ) -> tuple[list[CompiledRule], list[Issue]]:
@@ -132,8 +168,8 @@ def issue_of(rule: Rule, error: CheckError) -> Issue:
     at = f" (column {column + 1})" if isinstance(column, int) else ""
     return Issue(
         rule.source.path,
-        rule.source.line,
-        rule.id,
+        rule.lines.get(where, rule.source.line),
+        rule.label,
         where if not getattr(error, "field", None) else f"{where}: {error.field}",
         f"{getattr(error, 'problem', str(error))}{at}",
         getattr(error, "suggestion", None),

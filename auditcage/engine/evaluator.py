@@ -22,7 +22,7 @@ from auditcage.engine import windows
 from auditcage.engine.compile_python import Env
 from auditcage.engine.compiled import CompiledRule, key_values
 from auditcage.engine.filters import FIRST, Filters, PythonFilters
-from auditcage.engine.hits import HitDraft, hit_id
+from auditcage.engine.hits import HitDraft, hit_id, masked_key
 from auditcage.engine.messages import render
 from auditcage.engine.rates import RateBook
 from auditcage.engine.windows import Band, Event, Measure
@@ -212,7 +212,7 @@ class Evaluator:
         evidence = firing.evidence
         serials = tuple(dict.fromkeys(e.serial_no for e in evidence if e.serial_no))
         extra = {
-            "key": key,
+            "key": masked_key(key),
             "value": firing.value,
             "count": len(serials),
             "window": rule.rule.window,
@@ -290,7 +290,7 @@ class Evaluator:
             record_ids=(first.record_id, then.record_id),
             at=then.time,
             anchor=then.record_id,
-            extra={"key": key},
+            extra={"key": masked_key(key)},
             first=first_record,
         )
 
@@ -390,7 +390,7 @@ class Evaluator:
         env = Env(armed.record, armed.derived, self.ctx)
         late = sorted(t for t in armed.done if t > armed.due)
         detail: dict[str, Any] = {"due": armed.due.isoformat(), "start": armed.start.isoformat()}
-        extra: dict[str, Any] = {"key": key, "due": armed.due}
+        extra: dict[str, Any] = {"key": masked_key(key), "due": armed.due}
         if late:
             detail["done_at"] = late[0].isoformat()
             detail["delay_s"] = int((late[0] - armed.due).total_seconds())

@@ -170,6 +170,7 @@ class Rule:
     tags: tuple[str, ...] = ()
     parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
     examples: tuple[Example, ...] = ()
+    lines: dict[str, int] = dataclasses.field(default_factory=dict, compare=False)  # key → line
 
     @property
     def label(self) -> str:

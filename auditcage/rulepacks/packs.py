@@ -209,6 +209,7 @@ def _load_rule(
         tags=tuple(data["tags"]),
         parameters=dict(data["parameters"]),
         examples=examples,
+        lines=dict(document.key_lines),
     )
 
 
