@@ -33,7 +33,7 @@ from auditcage.rulepacks.fields import (
     STRING,
     FieldInfo,
 )
-from auditcage.rulepacks.functions import EvalContext, is_null
+from auditcage.rulepacks.functions import EvalContext, dig, is_null
 
 Mask = Callable[[pd.DataFrame, EvalContext], "pd.Series[bool]"]
 Column = Any  # a pd.Series aligned with the frame, or a Python scalar (a literal)
@@ -83,12 +83,8 @@ def typed_series(values: list[Any], info: FieldInfo, index: pd.Index | None = No
     return pd.Series(values, index=index, dtype=object)
 
 
-def _dig(value: Any, parts: list[str]) -> Any:
-    for part in parts:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
+def _dig(value: Any, parts: tuple[str, ...] | list[str]) -> Any:
+    return dig(value, parts)
 
 
 def _path_value(record: Mapping[str, Any], derived: Mapping[str, Any], path: str) -> Any:

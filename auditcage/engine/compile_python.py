@@ -23,6 +23,7 @@ from auditcage.rulepacks.functions import (
     FUNCTIONS,
     EvalContext,
     contains_value,
+    dig,
     is_null,
 )
 
@@ -81,12 +82,8 @@ def null_test(info: FieldInfo) -> Callable[[Any], bool]:
     return lambda v: v is None
 
 
-def _dig(value: Any, parts: tuple[str, ...]) -> Any:
-    for part in parts:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
+def _dig(value: Any, parts: tuple[str, ...] | list[str]) -> Any:
+    return dig(value, parts)
 
 
 def nested_getter(resolved: Resolved) -> Value:

@@ -13,10 +13,16 @@ import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from auditcage.engine.compile_durable import DurableCondition, compile_durable
-from auditcage.engine.compile_python import Env
+from auditcage.engine.compile_durable import SEEN, DurableCondition, Lifted, compile_durable
+from auditcage.engine.compile_python import Env, compile_python
 from auditcage.engine.compiled import CompiledRule
-from auditcage.engine.durable_adapter import DurableEvaluator, PredicateSpec
+from auditcage.engine.durable_adapter import (
+    ALPHA_STACK_BUDGET,
+    DurableEvaluator,
+    PredicateSpec,
+    condition_cost,
+)
+from auditcage.rulepacks.check import CheckedCondition
 from auditcage.rulepacks.functions import EvalContext
 
 FIRST = ":first"  # suffix of a sequence's A filter in the matched set
@@ -44,8 +50,15 @@ class PythonFilters:
         return frozenset(uid for uid, test in self._tests if test(env))
 
 
+def _lifted_whole(checked: CheckedCondition, tag: str) -> DurableCondition:
+    name = f"lift__{tag}whole"
+    test = compile_python(checked)
+    json = {"$and": [{SEEN: True}, {name: True}]}
+    return DurableCondition(json, (Lifted(name, test),), ())
+
+
 class DurableFilters:
-    """Every filter as one durable_rules predicate; one assert per record answers them all."""
+    """Every filter as a durable_rules predicate; one assert per group of rules per record."""
 
     def __init__(self, rules: Iterable[CompiledRule], ctx: EvalContext) -> None:
         self.ctx = ctx
@@ -57,17 +70,54 @@ class DurableFilters:
             for m, (uid, checked) in enumerate(pairs):
                 if checked is None:
                     raise ValueError(f"{uid}: compiled without its checked condition")
-                self._conditions.append((uid, compile_durable(checked, tag=f"r{n}c{m}")))
-        specs = [PredicateSpec(uid, c.condition_json, "*") for uid, c in self._conditions]
-        self._evaluator = DurableEvaluator(specs, name_prefix=f"auditcage{next(_names)}")
+                condition = compile_durable(checked, tag=f"r{n}c{m}")
+                if condition_cost(condition.condition_json) > ALPHA_STACK_BUDGET:
+                    # Too many alpha nodes for one durable_rules message (measured limit): the
+                    # whole condition is lifted into one precomputed property the engine tests.
+                    condition = _lifted_whole(checked, f"r{n}c{m}")
+                self._conditions.append((uid, condition))
+        # durable_rules holds at most 252 properties per message (measured): conditions are
+        # grouped so that each group's message stays below that, one evaluator per group.
+        self._groups: list[tuple[list[tuple[str, DurableCondition]], DurableEvaluator]] = []
+        for group in _grouped(self._conditions):
+            specs = [PredicateSpec(uid, c.condition_json, "*") for uid, c in group]
+            evaluator = DurableEvaluator(specs, name_prefix=f"auditcage{next(_names)}")
+            self._groups.append((group, evaluator))
 
     def matching(
         self, record: Mapping[str, Any], derived: Mapping[str, Any], env: Env
     ) -> frozenset[str]:
-        message: dict[str, Any] = {}
-        for _, condition in self._conditions:
-            message.update(condition.message_for(record, derived, self.ctx))
-        return frozenset(self._evaluator.matches(message, partition="*"))
+        matched: set[str] = set()
+        for group, evaluator in self._groups:
+            message: dict[str, Any] = {}
+            for _, condition in group:
+                message.update(condition.message_for(record, derived, self.ctx))
+            matched.update(evaluator.matches(message, partition="*"))
+        return frozenset(matched)
 
     def close(self) -> None:
-        self._evaluator.close()
+        for _, evaluator in self._groups:
+            evaluator.close()
+
+
+MESSAGE_BUDGET = 240  # properties per message, below durable_rules' 252 with room for ids
+
+
+def _properties(condition: DurableCondition) -> set[str]:
+    return {SEEN, *(n.key for n in condition.native), *(lifted.name for lifted in condition.lifted)}
+
+
+def _grouped(
+    conditions: list[tuple[str, DurableCondition]],
+) -> list[list[tuple[str, DurableCondition]]]:
+    groups: list[tuple[set[str], list[tuple[str, DurableCondition]]]] = []
+    for uid, condition in conditions:
+        needed = _properties(condition)
+        for keys, members in groups:
+            if len(keys | needed) <= MESSAGE_BUDGET:
+                keys |= needed
+                members.append((uid, condition))
+                break
+        else:
+            groups.append((set(needed), [(uid, condition)]))
+    return [members for _, members in groups]

@@ -499,7 +499,8 @@ class _Checker:
                 arg.column,
                 suggestion=suggest_value(value, DEADLINE_UNITS),
             )
-        if node.name == "lookup" and index == 0 and value not in DATASETS:
+        dataset_position = {"lookup": 0, "matches_any": 1, "loaded": 0}.get(node.name)
+        if index == dataset_position and value not in DATASETS:
             raise CheckError(
                 f"unknown reference dataset {value!r}",
                 arg.column,

@@ -105,6 +105,61 @@ def _related(ctx: EvalContext, a: Any, b: Any) -> bool:
     return ctx.relatedness(a, b, at=ctx.action_time)
 
 
+def dig(value: Any, parts: tuple[str, ...] | list[str]) -> Any:
+    """Follow a dotted path into nested objects; null where it stops.
+
+    A correction's `before`/`after` may carry the changed fields under their dotted paths as
+    single keys (`{"accident.deaths": 1}`, §1.2 "only the changed fields"): when a step is not
+    a key, the rest of the path joined by dots is tried as one key, so both spellings read alike.
+    """
+    for n, part in enumerate(parts):
+        if not isinstance(value, Mapping):
+            return None
+        if part in value:
+            value = value[part]
+            continue
+        joined = ".".join(parts[n:])
+        return value.get(joined) if n + 1 < len(parts) else None
+    return value
+
+
+def _matches_any(ctx: EvalContext, text: Any, dataset: str, field_name: str) -> bool:
+    if is_null(text) or not isinstance(text, str):
+        return False
+    return any(p.search(text) for p in _patterns(ctx.ref, dataset, field_name))
+
+
+_PATTERN_CACHE: dict[tuple[int, str, str], tuple[re.Pattern[str], ...]] = {}
+
+
+def _patterns(ref: ReferenceIndex, dataset: str, field_name: str) -> tuple[re.Pattern[str], ...]:
+    """The compiled expressions of a dataset's rows, once per ReferenceIndex (bad ones skipped:
+    the reference schema refuses them on load)."""
+    key = (id(ref), dataset, field_name)
+    found = _PATTERN_CACHE.get(key)
+    if found is None:
+        compiled = []
+        for row in ref.rows(dataset):
+            try:
+                compiled.append(re.compile(str(row.get(field_name))))
+            except re.error:
+                continue
+        if len(_PATTERN_CACHE) > 64:
+            _PATTERN_CACHE.clear()
+        found = _PATTERN_CACHE[key] = tuple(compiled)
+    return found
+
+
+def _plate_serial(ctx: EvalContext, plate: Any) -> str | None:
+    if is_null(plate) or not isinstance(plate, str) or len(plate) < 3:
+        return None
+    return plate[2:]
+
+
+def _loaded(ctx: EvalContext, dataset: str) -> bool:
+    return ctx.ref.loaded(dataset)
+
+
 _RECORD_TIME: Final = object()  # lookup() without a time: as of the record's action_time
 
 
@@ -372,6 +427,39 @@ FUNCTIONS: Final[Mapping[str, Function]] = {
             "contains(list_or_text, value): the same as `value in list_or_text`",
         ),
         Function("startswith", 2, 2, (_TEXT, _TEXT), BOOL, _startswith, "startswith(text, prefix)"),
+        Function(
+            "matches_any",
+            3,
+            3,
+            (_TEXT, _TEXT, _TEXT),
+            BOOL,
+            _matches_any,
+            'matches_any(text, "dataset", "field"): some reference row\'s regular expression '
+            "(its `field`) is found in the text (re.search), e.g. a plate's serial against R16 "
+            '`matches_any(plate_serial(plate_no), "premium_plate_patterns", "pattern")`',
+            literal=frozenset({1, 2}),
+        ),
+        Function(
+            "plate_serial",
+            1,
+            1,
+            (_TEXT,),
+            STRING,
+            _plate_serial,
+            "plate_serial(plate): the serial part of a plate, after the province character and "
+            "the issuing letter (黔A12345 → 12345); null for a text shorter than 3",
+        ),
+        Function(
+            "loaded",
+            1,
+            1,
+            (_TEXT,),
+            BOOL,
+            _loaded,
+            'loaded("dataset"): the reference dataset was loaded at all (§7.2: a missing file '
+            'means no data of that kind), so a rule can tell "no row" from "no data"',
+            literal=frozenset({0}),
+        ),
         Function(
             "matches",
             2,

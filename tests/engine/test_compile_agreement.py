@@ -144,12 +144,15 @@ CONDITIONS = [
     "first.hour < hour",
     "max_of(accident.appraisals, item.confirmed_at) > accident.scene_ended_at",
     "min_of(accident.parties, item.alcohol_test.result_mg_100ml) >= 20",
+    'matches_any(plate_serial(plate_no), "premium_plate_patterns", "pattern")',
+    'loaded("vehicles") and lookup("vehicles", vin, "plate_no") is null',
 ]
 
 # --- reference data and records ----------------------------------------------------------------
 
 REFERENCE = ReferenceIndex(
     {
+        "premium_plate_patterns": [{"pattern": "(.)\\1{3}"}, {"pattern": "888$"}],
         "units": [
             {"unit_code": "520100000000", "level": "detachment"},
             {"unit_code": "520100000400", "level": "brigade", "parent_code": "520100000000"},
@@ -374,7 +377,7 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "license_holder_id_no": st.sampled_from(IDS),
     "agent_id_no": st.sampled_from(IDS),
     "violation.license_used": st.sampled_from(IDS),
-    "plate_no": maybe("黔A12345", "黔AD12345", "黔B00001", "黔A2", ""),
+    "plate_no": maybe("黔A12345", "黔AD12345", "黔B00001", "黔A2", "黔A88888", "黔A12888", ""),
     "client_ip": maybe("10.52.1.23", "192.168.0.1", ""),
     "subject_phone": maybe("13812345678", "13900000000", "139", ""),
     "reason_code": maybe("hard_to_enforce_later", "minor", ""),
