@@ -12,6 +12,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+import orjson
+
 from auditcage import clock
 from auditcage.engine.compiled import CompiledRule
 from auditcage.engine.hits import HitDraft
@@ -41,13 +43,25 @@ def _shipped_rows() -> dict[str, tuple[dict[str, Any], ...]]:
 
 
 def example_reference(example: Example) -> ReferenceIndex:
+    """Shipped policy tables (validated once) plus the example's rows (validated, cached by
+    content: most examples share the example province's rows)."""
     rows: dict[str, list[dict[str, Any]]] = {k: list(v) for k, v in _shipped_rows().items()}
     for dataset, extra in example.reference.items():
-        rows[dataset] = [*rows.get(dataset, []), *extra]
-    checked = {
-        name: service.validate_rows(name, list(enumerate(items, 1))) for name, items in rows.items()
-    }
-    return ReferenceIndex(checked)
+        rows[dataset] = [*rows.get(dataset, []), *_validated(dataset, extra)]
+    return ReferenceIndex(rows)
+
+
+_VALIDATED: dict[tuple[str, bytes], tuple[dict[str, Any], ...]] = {}
+
+
+def _validated(dataset: str, rows: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+    key = (dataset, orjson.dumps(rows, option=orjson.OPT_SORT_KEYS))
+    found = _VALIDATED.get(key)
+    if found is None:
+        if len(_VALIDATED) > 4096:
+            _VALIDATED.clear()
+        found = _VALIDATED[key] = tuple(service.validate_rows(dataset, list(enumerate(rows, 1))))
+    return found
 
 
 def run_example(rule: CompiledRule, example: Example, ruleset: RuleSet) -> ExampleResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -55,8 +56,35 @@ class Engine:
         return max(spans)
 
 
+_LOADED: dict[str, tuple[RuleSet, list[CompiledRule]]] = {}
+
+
+def _fingerprint(rules_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(rules_dir.rglob("*.yaml")):
+        digest.update(str(path.relative_to(rules_dir)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def load_rules(rules_dir: Path) -> tuple[RuleSet, list[CompiledRule]]:
-    """The ruleset of a directory, compiled; raises RulePackError listing every problem."""
+    """The ruleset of a directory, compiled; raises RulePackError listing every problem.
+
+    Compiled rules hold no state, so the same directory content is compiled once per process
+    (replay, back-tests and the worker's rebuilds share it).
+    """
+    fingerprint = _fingerprint(Path(rules_dir))
+    cached = _LOADED.get(fingerprint)
+    if cached is not None:
+        return cached
+    if len(_LOADED) > 16:
+        _LOADED.clear()
+    result = _load_rules(Path(rules_dir))
+    _LOADED[fingerprint] = result
+    return result
+
+
+def _load_rules(rules_dir: Path) -> tuple[RuleSet, list[CompiledRule]]:
     ruleset, issues = load_ruleset(rules_dir)
     compiled, compile_issues = compile_ruleset(ruleset)
     issues = [*issues, *compile_issues]
