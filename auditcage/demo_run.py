@@ -119,17 +119,7 @@ def run_demo(
 
 
 def _demo_keys() -> str:
-    sources = (
-        "vehicle_reg",
-        "license_mgmt",
-        "exam",
-        "inspection_pda",
-        "accident",
-        "violation",
-        "nonsite_review",
-        "kiosk",
-        "internet_12123",
-        "payment",
-        "parking",
-    )
-    return ",".join(f"{s}=demo-{s.replace('_', '-')}" for s in sources)
+    """One intake key per known source system (demo values, printed on the terminal)."""
+    from auditcage.records.enums import KNOWN_SOURCE_SYSTEMS
+
+    return ",".join(f"{s}=demo-{s.replace('_', '-')}" for s in sorted(KNOWN_SOURCE_SYSTEMS))

@@ -13,12 +13,12 @@ by `compile_python.PyCompiler` over that row, so both paths share one implementa
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pandas as pd
 
+from auditcage.engine.compile_python import OPERATORS as _OPS
 from auditcage.engine.compile_python import Env, PyCompiler, constant_items
 from auditcage.rulepacks.check import COMPARISONS, CheckedCondition, Resolved
 from auditcage.rulepacks.expr import Binary, Call, Field, IsNull, Literal, Node, Unary
@@ -38,18 +38,6 @@ from auditcage.rulepacks.functions import EvalContext, dig, is_null
 Mask = Callable[[pd.DataFrame, EvalContext], "pd.Series[bool]"]
 Column = Any  # a pd.Series aligned with the frame, or a Python scalar (a literal)
 _DATETIME_DTYPE = "datetime64[us, Asia/Shanghai]"
-_OPS = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
-}
 _VECTOR_ARITHMETIC = {
     (NUMBER, NUMBER),
     (DATETIME, DATETIME),

@@ -31,7 +31,7 @@ Value = Callable[["Env"], Any]
 Test = Callable[["Env"], bool]
 GetterFactory = Callable[[Resolved], Value]
 
-_OPS: dict[str, Callable[[Any, Any], Any]] = {
+OPERATORS: dict[str, Callable[[Any, Any], Any]] = {  # shared with compile_pandas
     "==": operator.eq,
     "!=": operator.ne,
     "<": operator.lt,
@@ -147,7 +147,7 @@ class PyCompiler:
                     return None
 
             return negate
-        if isinstance(node, Binary) and node.op in _OPS and node.op not in COMPARISONS:
+        if isinstance(node, Binary) and node.op in OPERATORS and node.op not in COMPARISONS:
             return self.arithmetic(node)
         if isinstance(node, Call) and node.name != "any" and node.name != "all":
             return self.call(node)
@@ -155,7 +155,7 @@ class PyCompiler:
 
     def arithmetic(self, node: Binary) -> Value:
         left, right = self.value(node.left), self.value(node.right)
-        op = _OPS[node.op]
+        op = OPERATORS[node.op]
         divide = node.op == "/"
 
         def arith(env: Env) -> Any:
@@ -259,7 +259,7 @@ class PyCompiler:
         return lambda env: value(env) is True
 
     def comparison(self, node: Binary) -> Test:
-        op = _OPS[node.op]
+        op = OPERATORS[node.op]
         left_info, right_info = self.info(node.left), self.info(node.right)
         left, right = self.value(node.left), self.value(node.right)
         left_null, right_null = null_test(left_info), null_test(right_info)
