@@ -211,6 +211,17 @@ def _date(ctx: EvalContext, value: Any) -> date | None:
     return as_day(value)
 
 
+def _weekday(ctx: EvalContext, value: Any) -> int | None:
+    day = as_day(value)
+    return day.isoweekday() if day is not None else None
+
+
+def _hhmm(ctx: EvalContext, value: Any) -> str | None:
+    if not isinstance(value, datetime):
+        return None
+    return clock.to_shanghai(value).strftime("%H:%M")
+
+
 def _as_start(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return clock.to_shanghai(value)
@@ -480,6 +491,26 @@ FUNCTIONS: Final[Mapping[str, Function]] = {
             "coalesce(a, b, ...): the first argument that is not null",
         ),
         Function("date", 1, 1, (_TIME,), DATE, _date, "date(t): the Shanghai calendar day of t"),
+        Function(
+            "weekday",
+            1,
+            1,
+            (_TIME,),
+            NUMBER,
+            _weekday,
+            "weekday(t): 1 = Monday … 7 = Sunday, in Shanghai (the derived `weekday` is that of "
+            "action_time; this is for any other time, e.g. exam.started_at)",
+        ),
+        Function(
+            "hhmm",
+            1,
+            1,
+            (_types(DATETIME),),
+            STRING,
+            _hhmm,
+            'hhmm(t): the Shanghai wall-clock time of t as "HH:MM" text, comparable with '
+            'reference times such as a session\'s "08:30"',
+        ),
         Function(
             "deadline",
             3,

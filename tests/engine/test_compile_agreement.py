@@ -146,6 +146,7 @@ CONDITIONS = [
     "min_of(accident.parties, item.alcohol_test.result_mg_100ml) >= 20",
     'matches_any(plate_serial(plate_no), "premium_plate_patterns", "pattern")',
     'loaded("vehicles") and lookup("vehicles", vin, "plate_no") is null',
+    'weekday(action_time) >= 6 or hhmm(action_time) < "08:30"',
 ]
 
 # --- reference data and records ----------------------------------------------------------------
