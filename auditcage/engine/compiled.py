@@ -6,6 +6,7 @@ a Python closure (engine.compile_python). The engine never sees the author's tex
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import product
@@ -39,7 +40,7 @@ class CompiledRule:
     checked_first: CheckedCondition | None = None
     rate: Any = None  # kind rate: its engine.rates.RateProgram
 
-    @property
+    @functools.cached_property
     def uid(self) -> str:
         return self.rule.uid
 

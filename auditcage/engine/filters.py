@@ -23,6 +23,7 @@ from auditcage.engine.durable_adapter import (
     condition_cost,
 )
 from auditcage.rulepacks.check import CheckedCondition
+from auditcage.rulepacks.expr import Binary, Field, ListLiteral, Literal, Node
 from auditcage.rulepacks.functions import EvalContext
 
 FIRST = ":first"  # suffix of a sequence's A filter in the matched set
@@ -38,16 +39,55 @@ class Filters(Protocol):
 
 class PythonFilters:
     def __init__(self, rules: Iterable[CompiledRule]) -> None:
-        self._tests = []
+        self._tests: list[tuple[str, Any, tuple[tuple[str, frozenset[Any]], ...]]] = []
         for rule in rules:
-            self._tests.append((rule.uid, rule.when))
+            self._tests.append((rule.uid, rule.when, _guards(rule.checked_when)))
             if rule.first is not None:
-                self._tests.append((rule.uid + FIRST, rule.first))
+                self._tests.append((rule.uid + FIRST, rule.first, _guards(rule.checked_first)))
 
     def matching(
         self, record: Mapping[str, Any], derived: Mapping[str, Any], env: Env
     ) -> frozenset[str]:
-        return frozenset(uid for uid, test in self._tests if test(env))
+        get = record.get
+        return frozenset(
+            uid
+            for uid, test, guards in self._tests
+            if all(get(name) in allowed for name, allowed in guards) and test(env)
+        )
+
+
+GUARDED_FIELDS = frozenset({"service", "business_type", "action", "channel", "source_system"})
+
+
+def _guards(checked: CheckedCondition | None) -> tuple[tuple[str, frozenset[Any]], ...]:
+    """Necessary conditions read off a filter's top-level `and`: `action == "decide"`,
+    `business_type in [...]` on required top-level fields. Testing them first is a dict lookup
+    and skips the closure of every rule that cannot apply (pre-dispatch, as DESIGN.md asks);
+    the closure still decides, so the result is the same."""
+    if checked is None:
+        return ()
+    guards = []
+    for conjunct in _conjuncts(checked.node):
+        if not isinstance(conjunct, Binary) or not isinstance(conjunct.left, Field):
+            continue
+        name = conjunct.left.path
+        if name not in GUARDED_FIELDS:
+            continue
+        if conjunct.op == "==" and isinstance(conjunct.right, Literal):
+            guards.append((name, frozenset({conjunct.right.value})))
+        elif (
+            conjunct.op == "in"
+            and isinstance(conjunct.right, ListLiteral)
+            and all(isinstance(item, Literal) for item in conjunct.right.items)
+        ):
+            guards.append((name, frozenset(item.value for item in conjunct.right.items)))
+    return tuple(guards)
+
+
+def _conjuncts(node: Node) -> list[Node]:
+    if isinstance(node, Binary) and node.op == "and":
+        return [*_conjuncts(node.left), *_conjuncts(node.right)]
+    return [node]
 
 
 def _lifted_whole(checked: CheckedCondition, tag: str) -> DurableCondition:

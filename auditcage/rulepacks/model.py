@@ -7,6 +7,7 @@ engine compiles those. A rule never carries code.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -172,11 +173,11 @@ class Rule:
     examples: tuple[Example, ...] = ()
     lines: dict[str, int] = dataclasses.field(default_factory=dict, compare=False)  # key → line
 
-    @property
+    @functools.cached_property
     def label(self) -> str:
         return f"{self.id}({self.sub})" if self.sub else self.id
 
-    @property
+    @functools.cached_property
     def uid(self) -> str:
         """Unique within all packs: "VIO-04#a" (cooldowns and upgrades are per id and sub)."""
         return f"{self.id}#{self.sub}" if self.sub else self.id
