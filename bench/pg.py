@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ def _bin(name: str) -> str | None:
 
 
 @contextmanager
-def temporary_cluster(port: int = 54391) -> Iterator[str | None]:
+def temporary_cluster(port: int | None = None) -> Iterator[str | None]:
     """Yield a SQLAlchemy URL of a fresh cluster, or None when PostgreSQL is not installed."""
     if os.environ.get("AUDITCAGE_BENCH_PG_URL"):
         yield os.environ["AUDITCAGE_BENCH_PG_URL"]
@@ -26,6 +27,10 @@ def temporary_cluster(port: int = 54391) -> Iterator[str | None]:
     if not initdb or not pg_ctl:
         yield None
         return
+    if port is None:  # a free port: a cluster left by an interrupted run must not get in the way
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
     data = tempfile.mkdtemp(prefix="auditcage-bench-pg-")
     prefix: list[str] = []
     if os.geteuid() == 0:
