@@ -21,7 +21,7 @@ from auditcage.engine.hits import HitDraft
 from auditcage.engine.replay import ReplaySummary, evaluate, valid_records
 from auditcage.engine.session import build_engine, load_rules
 from auditcage.records.models import Record
-from auditcage.records.validation import validate_record
+from auditcage.records.validation import revive
 from auditcage.reference.index import ReferenceIndex
 
 COLUMNS = ["id", "rule_id", "sub", "severity", "unit_code", "month", "at"]
@@ -80,9 +80,8 @@ def stored_records(
         query = query.where(Record.action_time >= since)
     if until is not None:
         query = query.where(Record.action_time < until)
-    far = datetime(9000, 1, 1, tzinfo=clock.SHANGHAI)
     for payload in session.scalars(query.execution_options(yield_per=2000)):
-        record = validate_record(payload, now=far).record
+        record = revive(payload)
         if record is not None:
             yield record
 

@@ -44,12 +44,6 @@ class CompiledRule:
     def uid(self) -> str:
         return self.rule.uid
 
-    def applies(self, env: Env) -> bool:
-        """The filter holds and no exemption does."""
-        if not self.when(env):
-            return False
-        return not any(exempt(env) for exempt in self.unless)
-
     def severity_for(self, env: Env) -> Severity:
         """The highest band whose condition holds, else the default severity."""
         best = self.rule.severity

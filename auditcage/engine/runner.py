@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,7 +29,7 @@ from auditcage.engine.models import WorkerCursor
 from auditcage.engine.session import Engine, build_engine, load_rules
 from auditcage.engine.store import mark_superseded, store_hits
 from auditcage.records.models import Record
-from auditcage.records.validation import validate_record
+from auditcage.records.validation import revive
 from auditcage.reference.service import build_index
 from auditcage.rulepacks import publish
 from auditcage.rulepacks.model import Kind
@@ -103,7 +102,7 @@ class RecordWorker:
         ).scalars()
         count = 0
         for payload in rows:
-            record = _revive(payload)
+            record = revive(payload)
             if record is not None:
                 # Hits of these records are stored already; re-deriving them only rebuilds state.
                 self.evaluator.process(record, self.engine.enricher.enrich(record).derived)
@@ -135,7 +134,7 @@ class RecordWorker:
             ).all()
             if not rows:
                 return False
-            records = [(seq, _revive(payload)) for seq, payload in rows]
+            records = [(seq, revive(payload)) for seq, payload in rows]
             ordered = sorted(
                 ((seq, r) for seq, r in records if r is not None),
                 key=lambda item: (item[1]["action_time"], item[0]),
@@ -192,14 +191,6 @@ def _cursor(session: Session) -> WorkerCursor:
         session.add(cursor)
         session.flush()
     return cursor
-
-
-def _revive(payload: dict[str, Any]) -> dict[str, Any] | None:
-    """A stored record back in its validated shape (datetimes parsed, as intake saw it)."""
-    result = validate_record(
-        payload, now=datetime.max.replace(tzinfo=clock.SHANGHAI) - timedelta(days=1)
-    )
-    return result.record
 
 
 def pending_records(session: Session) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from auditcage.calendar import WorkCalendar
@@ -98,7 +98,3 @@ def build_engine(ruleset: RuleSet, rules: list[CompiledRule], ref: ReferenceInde
     enricher = Enricher(ref, calendar)
     ctx = EvalContext(ref, calendar, Relatedness(ref))
     return Engine(ruleset, rules, ref, calendar, enricher, ctx)
-
-
-def latest(times: list[datetime]) -> datetime | None:
-    return max(times) if times else None

@@ -20,7 +20,6 @@ recomputes a key when a record arrives out of order and obtains what a sorted re
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -118,7 +117,3 @@ def horizon(window: timedelta) -> timedelta:
     """How far back a key's events are kept: one window for the window itself, one for the
     cooldown of a firing still inside it, and the lateness a record may arrive with."""
     return window * 2 + LATENESS
-
-
-def counts_by_serial(events: Sequence[Event]) -> Counter[str]:
-    return Counter(e.serial_no for e in events)

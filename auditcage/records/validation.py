@@ -55,6 +55,15 @@ _MISSING: Final = {
 }
 
 
+# Stored records were validated at intake; reading them back must not judge them against today.
+_FAR_FUTURE = datetime(9000, 1, 1, tzinfo=clock.SHANGHAI)
+
+
+def revive(payload: Any) -> dict[str, Any] | None:
+    """A stored payload (canonical JSON) back in its validated shape: datetimes parsed."""
+    return validate_record(payload, now=_FAR_FUTURE).record
+
+
 def validate_record(raw: Any, *, now: datetime | None = None) -> Validation:
     """Check one raw record against the contract and report every problem it has, not the first.
 
