@@ -4,8 +4,8 @@ One `Evaluator` holds the compiled rules of one ruleset version and the state of
 (rule, key). `process()` evaluates one enriched record; `sweep(as_of)` fires the deadlines that
 have passed. Windows, sequences and deadlines are judged on event time (`action_time`), never on
 arrival or wall-clock time, with the pure functions of `windows` and per-key state, so the
-worker and `replay` agree by construction. Rate rules (kind R) are evaluated in batch at period close by
-`engine.rates`.
+worker and `replay` agree by construction. Rate rules (kind R) are evaluated in batch at period
+close by `engine.rates`.
 """
 
 from __future__ import annotations
