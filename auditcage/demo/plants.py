@@ -1,8 +1,10 @@
-"""Planted cases: records built from the catalogue's definitions (never from rules/), one per id.
+"""Planted cases: records built from the catalogue's definitions (never from rules/).
 
-`PLANTS` maps a catalogue id to a function that builds its positive case in a `PlantContext` and
-returns the records. Planted cases use their own people, vehicles and serials, added to the
-reference data through the context, so they never disturb the normal flows.
+`PLANTS` lists, for every catalogue id, functions that build a case in a `PlantContext` and return
+its records: positives (`@plant(id, severity=...)`, which must fire at that severity) and near
+misses (`@near_miss(id)`: just short of the threshold, or covered by an exemption the catalogue
+names, which must stay quiet). Planted cases use their own people, vehicles and serials, added to
+the reference data through the context, so they never disturb the normal flows.
 """
 
 from __future__ import annotations
@@ -21,15 +23,44 @@ from auditcage.demo.reference import car_row, licence_row
 from auditcage.demo.timeutil import TZ, add_working_days, is_workday
 
 PlantFn = Callable[["PlantContext"], list[Record]]
-PLANTS: dict[str, PlantFn] = {}
+SEVERITIES = ("red", "orange", "yellow", "blue")
 
 
-def plant(catalogue_id: str) -> Callable[[PlantFn], PlantFn]:
+@dataclass(frozen=True)
+class PlantSpec:
+    catalogue_id: str
+    fn: PlantFn
+    fires: bool
+    severity: str | None  # the severity a positive must fire at; None for a near miss
+
+
+PLANTS: list[PlantSpec] = []
+
+
+def plant(catalogue_id: str, *, severity: str | None = None) -> Callable[[PlantFn], PlantFn]:
+    """Register a positive case of `catalogue_id` that must fire at `severity`."""
+    if severity is not None and severity not in SEVERITIES:
+        raise ValueError(f"{catalogue_id}: unknown severity {severity!r}")
+
     def register(fn: PlantFn) -> PlantFn:
-        PLANTS[catalogue_id] = fn
+        PLANTS.append(PlantSpec(catalogue_id, fn, True, severity))
         return fn
 
     return register
+
+
+def near_miss(catalogue_id: str) -> Callable[[PlantFn], PlantFn]:
+    """Register a case of `catalogue_id` just short of firing, which must stay quiet."""
+
+    def register(fn: PlantFn) -> PlantFn:
+        PLANTS.append(PlantSpec(catalogue_id, fn, False, None))
+        return fn
+
+    return register
+
+
+def planted_ids() -> set[str]:
+    return {spec.catalogue_id for spec in PLANTS if spec.fires}
 
 
 @dataclass(frozen=True)
@@ -38,6 +69,8 @@ class PlantedCase:
     serial_no: str
     record_ids: list[str]
     note: str
+    fires: bool = True
+    severity: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -45,6 +78,8 @@ class PlantedCase:
             "serial_no": self.serial_no,
             "record_ids": self.record_ids,
             "note": self.note,
+            "fires": self.fires,
+            "severity": self.severity,
         }
 
 
@@ -63,14 +98,19 @@ class PlantContext:
         self._seq = 900000
 
     # ---- bookkeeping ------------------------------------------------------------------------
-    def plant(self, catalogue_id: str, fn: PlantFn) -> PlantedCase:
-        records = fn(self)
+    def plant(self, spec: PlantSpec) -> PlantedCase:
+        records = spec.fn(self)
         end = self.world.end.isoformat()
         records = [r for r in records if r["action_time"][:10] < end]
         self.records.extend(records)
-        note = (fn.__doc__ or catalogue_id).strip().splitlines()[0]
+        note = (spec.fn.__doc__ or spec.catalogue_id).strip().splitlines()[0]
         return PlantedCase(
-            catalogue_id, records[-1]["serial_no"], [r["record_id"] for r in records], note
+            spec.catalogue_id,
+            records[-1]["serial_no"],
+            [r["record_id"] for r in records],
+            note,
+            spec.fires,
+            spec.severity,
         )
 
     def add(self, dataset: str, row: dict[str, Any]) -> None:
@@ -251,6 +291,7 @@ def invalid_records(ctx: PlantContext) -> list[PlantedCase]:
 # Registration happens on import; the modules use `plant` and the context above.
 from auditcage.demo import (  # noqa: E402
     plants_accident,  # noqa: F401
+    plants_cp_violation,  # noqa: F401
     plants_licence,  # noqa: F401
     plants_staff,  # noqa: F401
     plants_vehicle,  # noqa: F401

@@ -97,8 +97,8 @@ def generate(
     include_invalid: bool = False,
     plants: list[str] | None = None,
 ) -> Province:
-    """Build the world, plant the cases of `plants` (default: every registered id) and calibrate
-    volume."""
+    """Build the world, plant the cases (positives and near misses) of the ids in `plants`
+    (default: every registered id) and calibrate volume."""
     bounds = month_starts(start.replace(day=1), months)
     start, end = bounds[0], bounds[-1]
     rng = random.Random(f"world:{seed}")
@@ -106,8 +106,9 @@ def generate(
     population = build_population(rng, world, records_target=records_target)
     ctx = PlantContext(world, population, seed=seed)
     planted: list[PlantedCase] = []
-    for catalogue_id in plants if plants is not None else list(PLANTS):
-        planted.append(ctx.plant(catalogue_id, PLANTS[catalogue_id]))
+    for spec in PLANTS:
+        if plants is None or spec.catalogue_id in plants:
+            planted.append(ctx.plant(spec))
     if include_invalid:
         planted += invalid_records(ctx)
     ctx.run.ledgers.close()

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from stdnum.cn import ric
 
-from auditcage.demo import PLANTS, generate, write_scenario
+from auditcage.demo import generate, write_scenario
+from auditcage.demo.plants import planted_ids
 from auditcage.demo.identity import vin_check
 
 # Catalogue §7.2, field names exactly as the contract lists them.
@@ -268,7 +269,7 @@ def test_planted_cases_cover_every_family(province, records):
     ids = {c.catalogue_id for c in province.planted}
     assert len(ids - {"QUARANTINE"}) >= 25
     assert {i.split("-")[0] for i in ids} >= {"VEH", "LIC", "ACC", "VIO", "STF", "CP"}
-    assert set(PLANTS) <= ids
+    assert planted_ids() <= ids
     present = {r["record_id"] for r in records}
     for case in province.planted:
         assert case.record_ids and set(case.record_ids) <= present, case.catalogue_id
@@ -281,7 +282,7 @@ def test_write_scenario_writes_reference_records_and_planted(tmp_path: Path):
     lines = records_path.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line) for line in lines] == list(province.iter_records())
     planted = [json.loads(line) for line in (tmp_path / "planted.jsonl").read_text().splitlines()]
-    assert {"catalogue_id", "serial_no", "record_ids", "note"} == set(planted[0])
+    assert {"catalogue_id", "serial_no", "record_ids", "note", "fires", "severity"} == set(planted[0])
     assert {p["catalogue_id"] for p in planted} >= {"STF-04", "VEH-04", "CP-14", "QUARANTINE"}
     vehicles = (reference_dir / "vehicles.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(vehicles) == len(province.reference["vehicles"])
