@@ -77,7 +77,11 @@ def compile_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule
 
         rate = compile_rate(rule, named)
     first_filter = checked(rule.first, "first") if rule.first else None
-    for where, paths in (("key", rule.key), ("same", rule.same)):
+    key_paths = [("key", rule.key), ("same", rule.same)]
+    if rule.rate is not None:
+        key_paths += [("group", rule.rate.group), ("peers", rule.rate.peers)]
+        key_paths += [("mode_of", (rule.rate.mode_of,))] if rule.rate.mode_of else []
+    for where, paths in key_paths:
         for path in paths:  # a misspelt key would never fire: refuse it like a condition
             _check_key_path(path, where)
     if rule.field and checked(rule.field, "field", condition=False).type == "list":

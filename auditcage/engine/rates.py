@@ -27,6 +27,10 @@ exact):
   ratio_median          value / peer_median (null when the median is 0)
   previous_n, previous_count, previous_rate, diff_previous   the same group, previous period
   <total>, share_<total>  n of a coarser group (`totals`) and n / it
+  <subset>_n, <subset>_count, <subset>_rate   the same over a sub-population (`subsets`)
+  mode_n, mode_share    items carrying the most frequent value of `mode_of`, and mode_n / n
+  history_median, history_mean, history_max, history_periods   the group's own value over
+                        the `history` previous periods that are known (see RateSpec)
   consecutive           severity_when only: periods in a row, this one included, in which the
                         group fired (fires_when held with n ≥ n_min), at most lookback + 1
 
@@ -114,6 +118,12 @@ def statistics(spec: RateSpec, *, severity: bool = False) -> list[str]:
     names = list(BASE_STATISTICS)
     for name, _ in spec.totals:
         names += [name, f"share_{name}"]
+    for name, _ in spec.subsets:
+        names += [f"{name}_n", f"{name}_count", f"{name}_rate"]
+    if spec.mode_of:
+        names += ["mode_n", "mode_share"]
+    if spec.history:
+        names += ["history_median", "history_mean", "history_max", "history_periods"]
     return names + (list(SEVERITY_ONLY) if severity else [])
 
 
@@ -175,7 +185,15 @@ def horizon(rule: Rule) -> timedelta:
     assert spec is not None
     if spec.period == "rolling_30d":
         return timedelta(days=ROLLING_DAYS + spec.lookback + 3)
-    return _MAX_LENGTH[spec.period] * (spec.lookback + 3) + timedelta(days=1)
+    back = max(spec.lookback, _history_span(spec))
+    return _MAX_LENGTH[spec.period] * (back + 3) + timedelta(days=1)
+
+
+def _history_span(spec: RateSpec) -> int:
+    """Periods a history of working days can reach back (rest days included), generously."""
+    if spec.history_days == "working":
+        return spec.history * 7 // 5 + 15  # a Golden Week and a Spring Festival
+    return spec.history
 
 
 def cooldown(rule: Rule) -> timedelta:
@@ -194,6 +212,7 @@ def cooldown(rule: Rule) -> timedelta:
 class RateProgram:
     spec: RateSpec
     numerator: Callable[[Env], bool] | None
+    subsets: tuple[Callable[[Env], bool], ...]
     fires: Mask
     severities: tuple[tuple[Mask, Severity], ...]
 
@@ -214,16 +233,17 @@ def compile_rate(rule: Rule, lists: Mapping[str, Sequence[str]]) -> RateProgram:
             error.rule_field = where  # type: ignore[attr-defined]
             raise
 
-    numerator = None
-    if spec.numerator:
+    def over_record(text: str, where: str) -> Callable[[Env], bool]:
         try:
-            numerator = compile_python(check(spec.numerator, lists=named))
+            return compile_python(check(text, lists=named))
         except CheckError as error:
-            error.rule_field = "numerator"  # type: ignore[attr-defined]
+            error.rule_field = where  # type: ignore[attr-defined]
             raise
+
     return RateProgram(
         spec=spec,
-        numerator=numerator,
+        numerator=over_record(spec.numerator, "numerator") if spec.numerator else None,
+        subsets=tuple(over_record(text, f"subsets.{name}") for name, text in spec.subsets),
         fires=over_statistics(spec.fires_when, "fires_when", severity=False),
         severities=tuple(
             (over_statistics(s.when, "severity_when", severity=True), s.severity)
@@ -242,6 +262,8 @@ class _Row(NamedTuple):
     numerator: bool
     groups: tuple[tuple[str, ...], ...]  # the "path=value" parts of each group of the record
     peer: str | None
+    subsets: tuple[bool, ...] = ()
+    modes: tuple[str, ...] = ()  # the record's values of `mode_of`
 
 
 @dataclass
@@ -327,6 +349,8 @@ class RateBook:
                 bool(program.numerator(env)) if program.numerator is not None else False,
                 groups,
                 peers,
+                tuple(bool(test(env)) for test in program.subsets),
+                _values(record, derived, spec.mode_of) if spec.mode_of else (),
             )
         )
         if period.closed and spec.period != "rolling_30d":
@@ -403,7 +427,7 @@ class RateBook:
 
     def _prune_results(self, uid: str, spec: RateSpec, last: datetime) -> None:
         oldest = last
-        for _ in range(spec.lookback + 1):
+        for _ in range(max(spec.lookback, _history_span(spec)) + 1):
             oldest = previous_start(oldest, spec.period)
         results = self._results[uid]
         for start in [s for s in results if s < oldest]:
@@ -414,7 +438,7 @@ class RateBook:
         if self.complete_from is None:
             return True
         oldest = start
-        for _ in range(spec.lookback + 1):
+        for _ in range(max(spec.lookback, _history_span(spec)) + 1):
             oldest = previous_start(oldest, spec.period)
         return window_start(oldest, spec.period) >= self.complete_from
 
@@ -555,10 +579,88 @@ class RateBook:
         stats["previous_count"] = [_prev(previous, k, "count") for k in stats.index]
         stats["previous_rate"] = [_prev(previous, k, "rate") for k in stats.index]
         stats["diff_previous"] = stats["rate"] - stats["previous_rate"]
+        self._subset_statistics(stats, frame, rows, spec)
+        if spec.history:
+            self._history_statistics(stats, rule.uid, spec, start)
         numeric = [c for c in stats.columns if c != "peer"]
         stats[numeric] = stats[numeric].astype("float64").round(9)
         stats = stats.rename_axis("key").reset_index()
         return frame, stats
+
+    @staticmethod
+    def _subset_statistics(
+        stats: pd.DataFrame, frame: pd.DataFrame, rows: list[_Row], spec: RateSpec
+    ) -> None:
+        """<subset>_n/_count/_rate and mode_n/mode_share, over the same exploded rows."""
+        if not spec.subsets and not spec.mode_of:
+            return
+        per_row = [(row.subsets, row.modes) for row in rows for _ in row.groups]
+        for i, (name, _) in enumerate(spec.subsets):
+            inside = pd.Series([flags[i] for flags, _ in per_row], index=frame.index)
+            part = frame[inside]
+            n = part.groupby("key")["item"].nunique().reindex(stats.index, fill_value=0)
+            count = (
+                part[part["num"]]
+                .groupby("key")["item"]
+                .nunique()
+                .reindex(stats.index, fill_value=0)
+            )
+            stats[f"{name}_n"] = n.astype("float64")
+            stats[f"{name}_count"] = count.astype("float64")
+            stats[f"{name}_rate"] = stats[f"{name}_count"] / stats[f"{name}_n"].where(n > 0)
+        if spec.mode_of:
+            pairs = pd.DataFrame.from_records(
+                [
+                    (key, item, value)
+                    for (key, item), (_, modes) in zip(
+                        frame[["key", "item"]].itertuples(index=False), per_row, strict=True
+                    )
+                    for value in modes
+                ],
+                columns=["key", "item", "value"],
+            )
+            mode_n = (
+                pairs.groupby(["key", "value"])["item"].nunique().groupby(level=0).max()
+                if len(pairs)
+                else pd.Series(dtype="float64")
+            )
+            stats["mode_n"] = mode_n.reindex(stats.index, fill_value=0).astype("float64")
+            stats["mode_share"] = stats["mode_n"] / stats["n"]
+
+    def _history_statistics(
+        self, stats: pd.DataFrame, uid: str, spec: RateSpec, start: datetime
+    ) -> None:
+        """The group's own value over the `history` previous known periods."""
+        results = self._results[uid]
+        known = [results[s] for s in self._history_starts(spec, start) if s in results]
+        values: dict[str, list[float]] = {key: [] for key in stats.index}
+        for key, bucket in values.items():
+            # newest first; the periods before the group's first appearance are unknown to it
+            seen = [i for i, outcomes in enumerate(known) if key in outcomes]
+            for outcomes in known[: seen[-1] + 1] if seen else []:
+                outcome = outcomes.get(key)
+                if spec.compare == "rate":
+                    if outcome is not None and outcome.rate is not None:
+                        bucket.append(outcome.rate)
+                else:
+                    bucket.append(getattr(outcome, spec.compare) if outcome is not None else 0.0)
+        for name, fn in (("median", np.median), ("mean", np.mean), ("max", np.max)):
+            stats[f"history_{name}"] = [
+                float(fn(values[k])) if values[k] else math.nan for k in stats.index
+            ]
+        stats["history_periods"] = [float(len(values[k])) for k in stats.index]
+
+    def _history_starts(self, spec: RateSpec, start: datetime) -> list[datetime]:
+        starts: list[datetime] = []
+        day = start
+        for _ in range(_history_span(spec) + spec.history):
+            if len(starts) == spec.history:
+                break
+            day = previous_start(day, spec.period)
+            if spec.history_days == "working" and not self.ctx.calendar.is_workday(day.date()):
+                continue
+            starts.append(day)
+        return starts
 
     @staticmethod
     def _peer_statistics(stats: pd.DataFrame, spec: RateSpec) -> None:
@@ -627,7 +729,9 @@ class RateBook:
             "period_end": period.end,
             "z": None if figures["z"] is None else round(figures["z"], 2),
         }
-        for name in ("rate", "peer_median", "peer_mean", "peer_p99", "previous_rate"):
+        shares = [f"{name}_rate" for name, _ in spec.subsets]
+        shares += ["mode_share"] if spec.mode_of else []
+        for name in ("rate", "peer_median", "peer_mean", "peer_p99", "previous_rate", *shares):
             extra[f"{name}_pct"] = _pct(figures[name])
         extra["diff_median_pp"] = (
             None if figures["diff_median"] is None else f"{figures['diff_median'] * 100:.1f}"
@@ -691,6 +795,12 @@ def _key(record: Mapping[str, Any], derived: Mapping[str, Any], paths: Sequence[
 
     keys = key_values(record, derived, paths)
     return keys[0] if keys else None
+
+
+def _values(record: Mapping[str, Any], derived: Mapping[str, Any], path: str) -> tuple[str, ...]:
+    from auditcage.engine.compiled import key_values
+
+    return tuple(v.partition("=")[2] for v in key_values(record, derived, (path,)))
 
 
 def _prev(previous: Mapping[str, _Outcome], key: str, name: str) -> float:

@@ -64,6 +64,10 @@ def as_instant(value: Any, *, default: datetime) -> datetime:
     return clock.to_shanghai(datetime.fromisoformat(text))
 
 
+def _field_key(value: Any) -> str:
+    return "\x00" if value is None else str(value)
+
+
 class ReferenceIndex:
     """Rows of every loaded dataset, indexed by their lookup key."""
 
@@ -72,6 +76,7 @@ class ReferenceIndex:
         self._rows: dict[str, list[dict[str, Any]]] = {}
         # dataset → key → rows sorted by effective_from, with the parallel list of starts
         self._by_key: dict[str, dict[str, list[tuple[datetime, datetime, dict[str, Any]]]]] = {}
+        self._by_field: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
         for name, rows in rows_by_dataset.items():
             self._add(name, [typed(dict(r)) for r in rows])
 
@@ -97,6 +102,29 @@ class ReferenceIndex:
 
     def rows(self, dataset: str) -> list[dict[str, Any]]:
         return self._rows.get(dataset, [])
+
+    def where(
+        self, dataset: str, field: str, value: Any, *, at: datetime | date | None = None
+    ) -> list[dict[str, Any]]:
+        """Rows whose `field` equals `value` (valid at `at` when given), by a secondary index
+        built on first use."""
+        index = self._by_field.get((dataset, field))
+        if index is None:
+            index = defaultdict(list)
+            for row in self._rows.get(dataset, []):
+                index[_field_key(row.get(field))].append(row)
+            self._by_field[(dataset, field)] = index
+        rows = index.get(_field_key(value), [])
+        if at is None:
+            return list(rows)
+        instant = as_instant(at, default=_OPEN_START)
+        return [
+            row
+            for row in rows
+            if as_instant(row.get("effective_from"), default=_OPEN_START)
+            <= instant
+            < as_instant(row.get("effective_to"), default=_OPEN_END)
+        ]
 
     def all(
         self, dataset: str, *key: Any, at: datetime | date | None = None

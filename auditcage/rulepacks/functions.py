@@ -175,6 +175,15 @@ def _lookup(ctx: EvalContext, dataset: str, key: Any, name: str, at: Any = _RECO
     return row.get(name) if row else None
 
 
+def _count_rows(ctx: EvalContext, dataset: str, name: str, value: Any, *more: Any) -> int:
+    """Rows of `dataset` valid at action_time with `name` == value (and each further pair)."""
+    if is_null(value):
+        return 0
+    rows = ctx.ref.where(dataset, name, value, at=ctx.action_time)
+    pairs = list(zip(more[::2], more[1::2], strict=True))
+    return sum(1 for row in rows if all(row.get(f) == v for f, v in pairs))
+
+
 def _len(ctx: EvalContext, value: Any) -> int:
     return 0 if value is None else len(value)
 
@@ -461,6 +470,18 @@ FUNCTIONS: Final[Mapping[str, Function]] = {
             "the issuing letter (黔A12345 → 12345); null for a text shorter than 3",
         ),
         Function(
+            "count_rows",
+            3,
+            5,
+            (_TEXT, _SCALAR, _TEXT, _SCALAR),
+            NUMBER,
+            _count_rows,
+            'count_rows("dataset", "field", value[, "field2", value2]): how many reference rows '
+            "valid at action_time have field == value (and field2 == value2), e.g. the qualified "
+            "R15 agencies of a region",
+            literal=frozenset({0, 1, 3}),
+        ),
+        Function(
             "loaded",
             1,
             1,
@@ -585,5 +606,5 @@ FUNCTIONS: Final[Mapping[str, Function]] = {
 
 # Functions whose result depends on the record's action_time or unit (through EvalContext).
 CONTEXT_FUNCTIONS: Final = frozenset(
-    {"related", "lookup", "deadline", "add_working_days", "working_days_between"}
+    {"related", "lookup", "count_rows", "deadline", "add_working_days", "working_days_between"}
 )

@@ -122,7 +122,13 @@ class RateSpec:
     fired) only in severity_when. `totals` names the population of a coarser group (a subset
     of the group paths): `<name>` is its n and `share_<name>` = n / `<name>`. `staff_key`
     (one of the group paths) names the staff member a hit is about: its unit is the hit's
-    unit_code (R2 as of the hit's `at`, §0.5 item 5), else the root of R1.
+    unit_code (R2 as of the hit's `at`, §0.5 item 5), else the root of R1. `subsets` name
+    sub-populations (a condition each): `<name>_n`, `<name>_count`, `<name>_rate`. `mode_of`
+    (a path) gives `mode_n`, the items carrying its most frequent value, and `mode_share`.
+    `history` previous periods of the group's own `value` give history_median, history_mean,
+    history_max and history_periods (the periods known to the group: from its first appearance
+    within the history on, where a period without it counts 0 for n and count); `history_days:
+    working` makes a day period's history skip rest days.
     """
 
     group: tuple[str, ...]
@@ -137,6 +143,10 @@ class RateSpec:
     totals: tuple[tuple[str, tuple[str, ...]], ...] = ()
     staff_key: str | None = None
     below_n_min: str = "quiet"  # quiet | blue
+    subsets: tuple[tuple[str, str], ...] = ()
+    mode_of: str | None = None
+    history: int = 0
+    history_days: str = "all"  # all | working
 
 
 @dataclass(frozen=True)

@@ -227,6 +227,10 @@ def _rate_spec(data: dict[str, Any]) -> RateSpec:
         totals=data["totals"],
         staff_key=data["staff_key"],
         below_n_min=data["below_n_min"],
+        subsets=data["subsets"],
+        mode_of=data["mode_of"],
+        history=data["history"],
+        history_days=data["history_days"],
     )
 
 

@@ -14,6 +14,10 @@ Rate rules (kind rate, catalogue kind R) write, besides `when` (the population f
     lookback: 1              # previous periods kept (consecutive ≤ lookback + 1, previous_*)
     totals: {examiner_total: [license.exam.examiner_ids]}   # coarser populations, shares
     staff_key: license.exam.examiner_ids            # whose R2 unit the hit belongs to
+    subsets: {retake: "license.exam.attempt >= 2"}  # sub-populations: retake_n, _count, _rate
+    mode_of: accident.appraisals.agency_id          # mode_n, mode_share: the most frequent value
+    history: 30              # the group's own value over the previous periods: history_median…
+    history_days: working    # all | working: a day period's history skips rest days
 
 `period` of an absence rule is a mapping ({amount, unit}); of a rate rule one of the names.
 
@@ -50,6 +54,10 @@ RATE_FIELDS = (
     "totals",
     "staff_key",
     "below_n_min",
+    "subsets",
+    "mode_of",
+    "history",
+    "history_days",
 )
 
 
@@ -135,6 +143,22 @@ class TotalsField(fields.Field):
         return tuple(result)
 
 
+class SubsetsField(fields.Field):
+    """`{name: condition}`: sub-populations of a rate rule, each with its n, count and rate."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, dict):
+            raise ValidationError("a mapping of names to conditions")
+        result = []
+        for name, condition in value.items():
+            if not isinstance(name, str) or not re.match(r"^[a-z][a-z0-9_]*$", name):
+                raise ValidationError(f"{name!r} is not a name (lower case, digits, _)")
+            if not isinstance(condition, str) or not condition.strip():
+                raise ValidationError(f"{name}: a condition over one record")
+            result.append((name, condition))
+        return tuple(result)
+
+
 class ExamplesSchema(Strict):
     fires = fields.List(fields.Raw(), load_default=list)
     quiet = fields.List(fields.Raw(), load_default=list)
@@ -189,6 +213,10 @@ class RuleSchema(Strict):
     totals = TotalsField(load_default=())
     staff_key = fields.String(load_default=None)
     below_n_min = fields.String(load_default="quiet", validate=validate.OneOf(("quiet", "blue")))
+    subsets = SubsetsField(load_default=())
+    mode_of = fields.String(load_default=None)
+    history = fields.Integer(load_default=0, validate=validate.Range(min=0, max=60))
+    history_days = fields.String(load_default="all", validate=validate.OneOf(("all", "working")))
     message = fields.Nested(TextSchema, required=True)
     parameters = fields.Dict(keys=fields.String(), load_default=dict)
     examples = fields.Nested(ExamplesSchema, required=True)
@@ -240,6 +268,8 @@ class RuleSchema(Strict):
         for name in ("key", "window", "field", "first", "within", "expect", "done_at", "bands"):
             if data.get(name):
                 errors[name] = ["not a field of rate rules"]
+        if data.get("history_days") == "working" and data.get("period") != "day":
+            errors["history_days"] = ["working-day history is for day periods"]
         if errors:
             raise ValidationError(errors)
 
