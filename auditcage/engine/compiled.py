@@ -39,6 +39,7 @@ class CompiledRule:
     checked_when: CheckedCondition | None = None  # kept for the durable_rules filter backend
     checked_first: CheckedCondition | None = None
     rate: Any = None  # kind rate: its engine.rates.RateProgram
+    ledger: Any = None  # kind ledger: its engine.ledgers.LedgerProgram
 
     @functools.cached_property
     def uid(self) -> str:
@@ -70,6 +71,8 @@ def compile_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule
     def predicate(text: str, where: str, *, first: bool = False) -> Predicate:
         return compile_python(checked(text, where, first=first))
 
+    if rule.kind is Kind.LEDGER:
+        return _compile_ledger_rule(rule, named)
     when = checked(rule.when, "when")
     rate = None
     if rule.kind is Kind.RATE:
@@ -118,6 +121,27 @@ def compile_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule
     )
 
 
+def _compile_ledger_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule:
+    """A ledger rule judges reference rows, never records: its conditions are over the row."""
+    from auditcage.engine.ledgers import compile_ledger
+
+    program = compile_ledger(rule, lists)
+    if rule.ledger is not None and rule.ledger.link_record:
+        _check_key_path(rule.ledger.link_record, "ledger")
+    return CompiledRule(
+        rule=rule,
+        when=program.when,
+        unless=(),
+        severity_when=(),
+        first=None,
+        expect=None,
+        done_at=None,
+        deadline_from=None,
+        value=None,
+        ledger=program,
+    )
+
+
 def _check_key_path(path: str, where: str) -> None:
     """A key path names a scalar field; it may pass through lists (each element is a key)."""
     head, *rest = path.split(".")
@@ -142,6 +166,11 @@ def _check_key_path(path: str, where: str) -> None:
         error = CheckError(problem, 0, field=walked, suggestion=hint)
         error.rule_field = where  # type: ignore[attr-defined]
         raise error
+
+
+def record_rules(rules: Iterable[CompiledRule]) -> list[CompiledRule]:
+    """The rules records are matched against (ledger rules judge reference rows instead)."""
+    return [rule for rule in rules if rule.rule.kind is not Kind.LEDGER]
 
 
 def compile_ruleset(

@@ -20,9 +20,10 @@ from typing import Any
 from auditcage import clock
 from auditcage.engine import windows
 from auditcage.engine.compile_python import Env
-from auditcage.engine.compiled import CompiledRule, key_values
+from auditcage.engine.compiled import CompiledRule, key_values, record_rules
 from auditcage.engine.filters import FIRST, Filters, PythonFilters
 from auditcage.engine.hits import HitDraft, hit_id, masked_key
+from auditcage.engine.ledgers import LedgerBook
 from auditcage.engine.messages import render
 from auditcage.engine.rates import RateBook
 from auditcage.engine.windows import Band, Event, Measure
@@ -68,7 +69,7 @@ class Evaluator:
     ) -> None:
         self.rules = list(rules)
         self.ctx = ctx
-        self.filters = filters if filters is not None else PythonFilters(self.rules)
+        self.filters = filters if filters is not None else PythonFilters(record_rules(self.rules))
         self._by_kind: dict[Kind, list[CompiledRule]] = defaultdict(list)
         for rule in self.rules:
             self._by_kind[rule.rule.kind].append(rule)
@@ -83,6 +84,8 @@ class Evaluator:
         self.superseded: set[str] = set()
         # Rate rules (kind R): population rows per period, closed in batch (engine.rates).
         self.rates = RateBook(self._by_kind[Kind.RATE], ctx, self.superseded)
+        # Ledger rules: reference rows judged in the sweeper, with links to the records seen.
+        self.ledgers = LedgerBook(self._by_kind[Kind.LEDGER], ctx)
 
     # --- one record ---------------------------------------------------------------------------
 
@@ -110,6 +113,8 @@ class Evaluator:
         for rule in self._by_kind[Kind.RATE]:
             if applies(rule):
                 hits.extend(self.rates.add(rule, env, record, derived))
+        self.ledgers.observe(env)
+        self.ledgers.note_hits(hits)
         if late:
             hits = [_late(h) for h in hits]
         return hits
@@ -384,6 +389,8 @@ class Evaluator:
                 armed.fired = True
                 hits.append(self._absence_hit(rule, key, armed))
         hits.extend(self.rates.close(as_of))  # rate rules: every period ended by as_of
+        self.ledgers.note_hits(hits)
+        hits.extend(self.ledgers.sweep(as_of))  # ledger rules: rows judgeable by as_of
         return hits
 
     def _absence_hit(self, rule: CompiledRule, key: str, armed: _Armed) -> HitDraft:

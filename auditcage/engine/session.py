@@ -9,7 +9,7 @@ from pathlib import Path
 
 from auditcage.calendar import WorkCalendar
 from auditcage.engine import rates
-from auditcage.engine.compiled import CompiledRule, compile_ruleset
+from auditcage.engine.compiled import CompiledRule, compile_ruleset, record_rules
 from auditcage.engine.evaluator import Evaluator
 from auditcage.records.enrich import Enricher, Relatedness
 from auditcage.reference.index import ReferenceIndex
@@ -37,7 +37,9 @@ class Engine:
         if self.filters == "durable":
             from auditcage.engine.filters import DurableFilters
 
-            return Evaluator(self.rules, self.ctx, DurableFilters(self.rules, self.ctx))
+            return Evaluator(
+                self.rules, self.ctx, DurableFilters(record_rules(self.rules), self.ctx)
+            )
         return Evaluator(self.rules, self.ctx)
 
     def horizon(self) -> timedelta:

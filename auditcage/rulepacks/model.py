@@ -26,6 +26,7 @@ class Kind(StrEnum):
     SEQUENCE = "sequence"  # Q: A then B within T, same key
     ABSENCE = "absence"  # A: an expected step missing by a deadline
     RATE = "rate"  # R: a rate per group over a closed period
+    LEDGER = "ledger"  # J over a reference ledger: rows judged in the sweeper, no record fires
 
 
 class Status(StrEnum):
@@ -150,6 +151,30 @@ class RateSpec:
 
 
 @dataclass(frozen=True)
+class LedgerSpec:
+    """What a ledger rule judges (catalogue §0.5 item 5: hits without a triggering record).
+
+    Each row of the R13 (or other) reference `dataset` whose `at` field is set is judged once,
+    in the sweeper, when `at` ≤ the sweep's as_of (+ `grace`). `when` and `severity_when` are
+    over the row's fields by name plus `linked_n` — how many records seen carried the row's
+    `link_row` value in their `link_record` path (e.g. a clip id in bodycam_refs) and meet
+    `link_when` — and
+    `alerted_n`, how many of those records are in a hit. The hit's key is "<dataset>.<key>=…",
+    its records the linked ones, its unit the R2 unit of the `staff` field's member as of `at`,
+    else the row's unit_code, else the root of R1.
+    """
+
+    dataset: str
+    at: str
+    key: str
+    staff: str | None = None
+    link_record: str | None = None
+    link_row: str | None = None
+    link_when: str | None = None  # which records count as links (a condition over the record)
+    grace: timedelta = timedelta(0)
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str  # catalogue id, e.g. "VIO-04"
     sub: str | None  # sub-clause "a", "b"… (§0.5 item 3)
@@ -176,6 +201,7 @@ class Rule:
     expect: str | None = None  # absence: the condition a later record of the key meets
     done_at: str | None = None  # absence: expression giving when the expected step happened
     rate: RateSpec | None = None  # rate: group, period, numerator, peers, fires_when …
+    ledger: LedgerSpec | None = None  # ledger: dataset, the row's time, key, link to records
     message: Text = Text("", "")
     description: str = ""
     tags: tuple[str, ...] = ()

@@ -25,6 +25,7 @@ from auditcage.rulepacks.model import (
     Example,
     Exemption,
     Kind,
+    LedgerSpec,
     Period,
     RateSpec,
     Rule,
@@ -202,6 +203,7 @@ def _load_rule(
         deadline_from=data["deadline_from"],
         period=Period(**data["period"]) if isinstance(data["period"], dict) else None,
         rate=_rate_spec(data) if data["kind"] is Kind.RATE else None,
+        ledger=_ledger_spec(data["ledger"]) if data["kind"] is Kind.LEDGER else None,
         expect=data["expect"],
         done_at=data["done_at"],
         message=Text(**data["message"]),
@@ -210,6 +212,20 @@ def _load_rule(
         parameters=dict(data["parameters"]),
         examples=examples,
         lines=dict(document.key_lines),
+    )
+
+
+def _ledger_spec(data: dict[str, Any]) -> LedgerSpec:
+    link = data.get("link") or {}
+    return LedgerSpec(
+        dataset=data["dataset"],
+        at=data["at"],
+        key=data["key"],
+        staff=data.get("staff"),
+        link_record=link.get("record"),
+        link_row=link.get("row"),
+        link_when=link.get("when"),
+        grace=data.get("grace") or timedelta(0),
     )
 
 

@@ -159,6 +159,38 @@ class SubsetsField(fields.Field):
         return tuple(result)
 
 
+class LedgerLinkSchema(Strict):
+    record = fields.String(required=True)  # a record path (a list path: any element)
+    row = fields.String(required=True)  # the row field it must equal
+    when = fields.String(load_default=None)  # which records count (a condition over a record)
+
+
+class LedgerSchema(Strict):
+    """kind ledger: which reference rows are judged, when, and how they link to records."""
+
+    dataset = fields.String(required=True)
+    at = fields.String(required=True)
+    key = fields.String(required=True)
+    staff = fields.String(load_default=None)
+    link = fields.Nested(LedgerLinkSchema, load_default=None)
+    grace = Duration(load_default=None)
+
+    @validates_schema
+    def known_dataset(self, data: dict[str, Any], **_: Any) -> None:
+        from auditcage.reference.schemas import SCHEMAS
+
+        schema = SCHEMAS.get(data["dataset"])
+        if schema is None:
+            raise ValidationError({"dataset": [f"not a reference dataset: {data['dataset']}"]})
+        known = set(schema().fields)
+        for name in ("at", "key", "staff"):
+            if data.get(name) and data[name] not in known:
+                raise ValidationError({name: [f"{data[name]!r} is not a field of the dataset"]})
+        link = data.get("link")
+        if link and link["row"] not in known:
+            raise ValidationError({"link": [f"{link['row']!r} is not a field of the dataset"]})
+
+
 class ExamplesSchema(Strict):
     fires = fields.List(fields.Raw(), load_default=list)
     quiet = fields.List(fields.Raw(), load_default=list)
@@ -172,6 +204,7 @@ KIND_FIELDS: dict[Kind, frozenset[str]] = {
     Kind.SEQUENCE: frozenset({"key", "first", "within"}),
     Kind.ABSENCE: frozenset({"key", "period"}),
     Kind.RATE: frozenset({"group", "period", "n_min", "fires_when"}),
+    Kind.LEDGER: frozenset({"ledger"}),
 }
 
 
@@ -220,6 +253,7 @@ class RuleSchema(Strict):
     message = fields.Nested(TextSchema, required=True)
     parameters = fields.Dict(keys=fields.String(), load_default=dict)
     examples = fields.Nested(ExamplesSchema, required=True)
+    ledger = fields.Nested(LedgerSchema, load_default=None)
 
     @validates_schema(pass_original=True)
     def kind_fields(self, data: dict[str, Any], original: Any = None, **_: Any) -> None:
@@ -237,10 +271,14 @@ class RuleSchema(Strict):
             raise ValidationError(errors)
         if kind is Kind.RATE:
             self._rate_fields(data)
-        if kind not in (Kind.EVENT, Kind.SEQUENCE, Kind.RATE) and data.get("severity_when"):
+        if kind not in (Kind.EVENT, Kind.SEQUENCE, Kind.RATE, Kind.LEDGER) and data.get(
+            "severity_when"
+        ):
             raise ValidationError(
-                {"severity_when": ["event, sequence and rate rules; windows use bands"]}
+                {"severity_when": ["event, sequence, rate and ledger rules; windows use bands"]}
             )
+        if kind is not Kind.LEDGER and data.get("ledger"):
+            raise ValidationError({"ledger": ["only ledger rules have it"]})
         if data.get("bands") and kind not in (Kind.COUNT, Kind.DISTINCT, Kind.SUM):
             raise ValidationError({"bands": ["only count, distinct and sum rules have bands"]})
         if kind in (Kind.COUNT, Kind.DISTINCT, Kind.SUM) and not data.get("bands"):

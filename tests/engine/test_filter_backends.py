@@ -12,6 +12,7 @@ import pytest
 from auditcage import clock
 from auditcage.config import DEFAULT_RULES_DIR
 from auditcage.demo import generate, write_scenario
+from auditcage.engine.compiled import record_rules
 from auditcage.engine.filters import DurableFilters
 from auditcage.engine.replay import replay
 from auditcage.engine.session import build_engine, load_rules
@@ -50,7 +51,7 @@ def test_durable_rules_and_python_filters_give_identical_hits(scenario) -> None:
 def test_the_whole_catalogue_loads_into_durable_rules_at_once() -> None:
     ruleset, compiled = load_rules(DEFAULT_RULES_DIR)
     engine = build_engine(ruleset, compiled, ReferenceIndex({}))
-    filters = DurableFilters(engine.rules, engine.ctx)
+    filters = DurableFilters(record_rules(engine.rules), engine.ctx)
     try:
         assert len(engine.rules) == len(
             [r for r in ruleset.rules if r.status.value in ("active", "testing")]
