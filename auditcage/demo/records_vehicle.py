@@ -175,6 +175,27 @@ def _rejected(run: Run, w: Window) -> bool:
     return run.tick(f"accept:{w.aux_id}") % REJECT_EVERY == REJECT_EVERY - 1
 
 
+def _archive(
+    run: Run, office: Office, day: date, serial: str, step: int, btype: str, t0: datetime
+) -> Record:
+    """The archive post files the item on the next working day (R6 archive_items, CP-44)."""
+    t = datetime.combine(next_workday(day), t0.timetz()).replace(hour=10, minute=0, second=0)
+    t += timedelta(minutes=run.rng.randrange(0, 300))
+    return base(
+        run,
+        "vehicle_reg",
+        serial,
+        step,
+        "vehicle",
+        btype,
+        "archive",
+        t,
+        t0,
+        office.unit_code,
+        office.archivist,
+    )
+
+
 def _four_eyes(
     run: Run,
     office: Office,
@@ -231,6 +252,9 @@ def _four_eyes(
         yield rec
         t = datetime.fromisoformat(rec["action_time"])
         step += 1
+        # The business record carries the inspection it relies on from here on (as the record
+        # contract's base example does): CP-30 and CP-32 judge the approval by it.
+        extra = {**extra, "inspection": rec["vehicle"]["inspection"]}
     t = run.later(t, run.rng.uniform(5, 15), office)
     review = _step(
         run,
@@ -525,6 +549,11 @@ def inspection_mark(run: Run, office: Office, day: date) -> Iterator[Record]:
         if action == "issue":
             rec.update(completed_at=rec["action_time"], document_kind="inspection_mark")
         yield rec
+    archive = _archive(run, office, day, serial, 3, "VEH_INSPECTION_MARK", t0)
+    at_backend(archive, office, office.archivist)
+    vehicle_ids(archive, car, owner)
+    archive["vehicle"] = vehicle_block(car, **block)
+    yield archive
 
 
 def temp_plate(run: Run, office: Office, day: date) -> Iterator[Record]:
@@ -584,6 +613,11 @@ def temp_plate(run: Run, office: Office, day: date) -> Iterator[Record]:
                 amount_kind="fee",
             )
         yield rec
+    archive = _archive(run, office, day, serial, 3, "VEH_TEMP_PLATE", t0)
+    at_backend(archive, office, office.archivist)
+    archive.update(vin=car.vin, vehicle_owner_id_no=buyer.id_no)
+    archive["vehicle"] = vehicle_block(car, **tp)
+    yield archive
 
 
 VEHICLE_FLOWS = [
