@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from auditcage.demo import identity
-from auditcage.demo.plants import PlantContext, plant
-from auditcage.demo.population import Person, cycle_of
-from auditcage.demo.records import Record
+from auditcage.demo.plants import PlantContext, near_miss, plant
+from auditcage.demo.population import Person, cycle_of, licence_row
+from auditcage.demo.province import Office
+from auditcage.demo.records import Record, online, role_of, subject
+
+# Exam start times inside the R10 sessions of every venue (08:30–12:00, 13:30–17:00, Mon–Fri).
+SLOTS = ("08:40", "09:20", "10:00", "10:40", "14:00", "14:40", "15:20", "16:00")
+AUGUST, SEPTEMBER = 0, 31  # day offsets of the two months whose rate periods close in a replay
+
+
+def exam_office(ctx: PlantContext, det: int = 0) -> Office:
+    return ctx.office("exam_center", det)
 
 
 def exam(
@@ -21,21 +31,28 @@ def exam(
     seconds: int,
     result: str = "pass",
     examiner: str | None = None,
+    det: int = 0,
+    serial: str | None = None,
+    step: int = 1,
+    terminal: str | None = None,
+    video: bool = True,
     **exam_fields: Any,
 ) -> Record:
-    """One `examine` at the 贵阳 exam centre, judged electronically unless told otherwise."""
-    office = ctx.office("exam_center")
+    """One `examine` at a detachment's exam centre, judged electronically unless told otherwise,
+    with the evidence a real sitting has: face captures, the exam video and, for the skills
+    subjects, the examiner's body camera."""
+    office = exam_office(ctx, det)
     examiner = examiner or office.examiners[0]
-    serial = ctx.serial("3", office.unit_code, day)
+    serial = serial or ctx.serial("3", office.unit_code, day)
     start = ctx.t(day, hhmm)
     end = start + timedelta(seconds=seconds)
     seat = subject_no in (1, 4)
-    terminal = office.seats[0] if seat else office.exam_vehicles[0]
-    captures = 3 if seat else 1
+    terminal = terminal or (office.seats[0] if seat else office.exam_vehicles[0])
+    captures = exam_fields.get("face_captures", 3 if seat else 1)
     rec = ctx.rec(
         "exam",
         serial,
-        1,
+        step,
         "license",
         "LIC_EXAM",
         "examine",
@@ -44,7 +61,34 @@ def exam(
         examiner,
         accepted=start - timedelta(days=3),
     )
-    rec.update(channel="station", terminal_id=terminal)
+    evidence = [
+        {
+            "evidence_id": f"{serial}-{step}-F{i}",
+            "kind": "face_capture",
+            "uri": f"oss://exam/{serial}/{step}-f{i}.jpg",
+            "sha256": identity.hexstr(ctx.rng, 256),
+            "taken_at": (start + (end - start) * i / 3).isoformat(),
+            "device_id": terminal,
+            "model_standard": False,
+        }
+        for i in range(captures)
+    ]
+    if video:
+        evidence.append(
+            {
+                "evidence_id": f"{serial}-{step}-V",
+                "kind": "video",
+                "uri": f"oss://exam/{serial}/{step}.mp4",
+                "taken_at": start.isoformat(),
+                "device_id": terminal,
+                "model_standard": False,
+            }
+        )
+    rec.update(
+        channel="station", terminal_id=terminal, evidence=evidence, evidence_count=len(evidence)
+    )
+    if subject_no in (2, 3):
+        rec["bodycam_refs"] = [ctx.run.bodycam(examiner, end)]
     ctx.ids(rec, person=learner)
     permit = ctx.world.start - timedelta(days=60)
     block = {
@@ -68,7 +112,7 @@ def exam(
         "face_scores": [0.93] * captures,
         "face_captures": captures,
         "identity_override": False,
-        "driving_school_code": ctx.pop.orgs_of("driving_school", 0)[0].org_code,
+        "driving_school_code": ctx.pop.orgs_of("driving_school", det)[0].org_code,
         "candidate_province": "52",
     }
     block.update(exam_fields)
@@ -81,13 +125,152 @@ def exam(
     return rec
 
 
-@plant("LIC-01")
+def weekday_from(ctx: PlantContext, offset: int, weekday: int) -> date:
+    """The first working day at or after start + offset that falls on `weekday` (0 = Monday)."""
+    day = ctx.day(offset)
+    while day.weekday() != weekday:
+        day = ctx.day((day - ctx.world.start).days + 1)
+    return day
+
+
+def slot(ctx: PlantContext, month: int, i: int) -> tuple[date, str]:
+    """The i-th of a month's sittings: eight session slots a day over its first 20 weekdays."""
+    day = ctx.day(month)
+    for _ in range(i // len(SLOTS) % 20):
+        day = ctx.day((day - ctx.world.start).days + 1)
+    h, m = SLOTS[i % len(SLOTS)].split(":")
+    return day, f"{h}:{int(m) + ctx.rng.randrange(0, 10):02d}"  # candidates arrive a little apart
+
+
+def series(
+    ctx: PlantContext,
+    month: int,
+    subject_no: int,
+    passes: int,
+    fails: int,
+    *,
+    examiner: str,
+    det: int = 0,
+    offset: int = 0,
+    **exam_fields: Any,
+) -> list[Record]:
+    """`passes + fails` first-attempt sittings of one examiner in one month, failures spread."""
+    total = passes + fails
+    out = []
+    for i in range(total):
+        failed = fails and (i * fails) // total != ((i + 1) * fails) // total
+        day, hhmm = slot(ctx, month, offset + i)
+        out.append(
+            exam(
+                ctx,
+                ctx.person(licensed=False),
+                day,
+                hhmm,
+                subject_no,
+                seconds=(700 if subject_no == 2 else 1300) + 13 * (i % 20),
+                result="fail" if failed else "pass",
+                examiner=examiner,
+                det=det,
+                **exam_fields,
+            )
+        )
+    return out
+
+
+def exam_change(
+    ctx: PlantContext,
+    sitting: Record,
+    t: datetime,
+    operator: str,
+    changed: dict[str, tuple[Any, Any]],
+    *,
+    action: str = "modify",
+) -> Record:
+    """A later action on an exam record (correction, revocation) by `operator`."""
+    rec = copy.deepcopy(sitting)
+    serial = rec["serial_no"]
+    rec.update(
+        record_id=f"exam:{serial}-{int(rec['record_id'][-2:]) + 1:02d}",
+        action=action,
+        action_time=t.isoformat(),
+        operator_id=operator,
+        operator_role=role_of(ctx.world.staff[operator]),
+        reason_code="score_correction",
+        changed_fields=list(changed),
+        before={k: v[0] for k, v in changed.items()},
+        after={k: v[1] for k, v in changed.items()},
+        evidence=[],
+        evidence_count=0,
+    )
+    rec.pop("bodycam_refs", None)
+    office = next(o for o in ctx.world.offices if o.unit_code == rec["unit_code"])
+    if operator in office.backend:  # an administrator corrects records at the back office
+        terminal, ip = office.backend[operator]
+        rec.update(channel="backend", terminal_id=terminal, client_ip=ip)
+    rec["operator_cert_serial"] = ctx.world.staff[operator].cert_serial
+    for path, (_, new) in changed.items():
+        if path.startswith("license.exam."):
+            rec["license"]["exam"][path.removeprefix("license.exam.")] = new
+        elif "." not in path:
+            rec[path] = new
+    return rec
+
+
+def booking(
+    ctx: PlantContext,
+    learner: Person,
+    t: datetime,
+    subject_no: int,
+    *,
+    permit: date,
+    lic_class: str = "C1",
+    booking_seq: int = 1,
+) -> Record:
+    """An online exam booking (12123) that carries the learner's permit, as the booking system
+    knows it."""
+    office = exam_office(ctx)
+    serial = ctx.serial("3", office.unit_code, t.date())
+    rec = ctx.rec(
+        "internet_12123",
+        serial,
+        1,
+        "license",
+        "LIC_EXAM_BOOK",
+        "accept",
+        t,
+        office,
+        "SYS:12123",
+        accepted=t,
+    )
+    online(subject(rec, learner), learner)
+    rec["license"] = {
+        "license_class": lic_class,
+        "learning_permit_at": permit.isoformat(),
+        "learning_permit_valid_to": (permit + timedelta(days=1095)).isoformat(),
+        "exam": {
+            "subject": subject_no,
+            "booking_seq": booking_seq,
+            "venue_id": office.venue_id,
+            "driving_school_code": ctx.pop.orgs_of("driving_school", 0)[0].org_code,
+        },
+    }
+    return rec
+
+
+# ---- LIC-01, LIC-02: exams too fast -----------------------------------------------------------
+@plant("LIC-01", severity="orange")
 def lic_01(ctx: PlantContext) -> list[Record]:
     """A subject-1 theory exam passed in 6 min 20 s (limit 600 s)."""
     return [exam(ctx, ctx.person(licensed=False), ctx.day(16), "09:05", 1, seconds=380)]
 
 
-@plant("LIC-02")
+@near_miss("LIC-01")
+def lic_01_quiet(ctx: PlantContext) -> list[Record]:
+    """A subject-1 theory exam passed in exactly 600 s (the limit is not "below" it)."""
+    return [exam(ctx, ctx.person(licensed=False), ctx.day(16), "10:05", 1, seconds=600)]
+
+
+@plant("LIC-02", severity="orange")
 def lic_02(ctx: PlantContext) -> list[Record]:
     """A C1 subject-3 road exam passed on a 2.1 km route (legal minimum 3 km)."""
     return [
@@ -103,7 +286,139 @@ def lic_02(ctx: PlantContext) -> list[Record]:
     ]
 
 
-@plant("LIC-06")
+@near_miss("LIC-02")
+def lic_02_quiet(ctx: PlantContext) -> list[Record]:
+    """A C1 subject-3 road exam passed in exactly 600 s on the registered 3.4 km route."""
+    return [exam(ctx, ctx.person(licensed=False), ctx.day(17), "15:00", 3, seconds=600)]
+
+
+# ---- LIC-03: a seat with a perfect record -----------------------------------------------------
+def _seat(ctx: PlantContext, n: int) -> str:
+    """A theory seat of the 贵阳 exam centre kept for the planted cases (R5 row added)."""
+    office = exam_office(ctx)
+    seat = f"SEAT-{office.unit_code[:6]}-{900 + n:03d}"
+    ctx.add(
+        "terminals",
+        {
+            "terminal_id": seat,
+            "window_id": None,
+            "unit_code": office.unit_code,
+            "site_id": office.venue_id,
+            "kind": "exam_seat",
+            "ip_ranges": [f"10.52.240.{n + 2}/32"],
+            "assigned_staff_ids": [],
+        },
+    )
+    return seat
+
+
+def _seat_months(ctx: PlantContext, seat: str, counts: tuple[int, int]) -> list[Record]:
+    office = exam_office(ctx)
+    out = []
+    for month, n in zip((AUGUST, SEPTEMBER), counts, strict=True):
+        for i in range(n):
+            day, hhmm = slot(ctx, month, i)
+            out.append(
+                exam(
+                    ctx,
+                    ctx.person(licensed=False),
+                    day,
+                    hhmm,
+                    1,
+                    seconds=1500 + 17 * i,
+                    examiner=office.examiners[i % len(office.examiners)],
+                    terminal=seat,
+                )
+            )
+    return out
+
+
+@plant("LIC-03", severity="orange")
+def lic_03(ctx: PlantContext) -> list[Record]:
+    """(b) One theory seat passes all 31 subject-1 candidates in August and all 31 in
+    September."""
+    return _seat_months(ctx, _seat(ctx, 1), (31, 31))
+
+
+@near_miss("LIC-03")
+def lic_03_quiet(ctx: PlantContext) -> list[Record]:
+    """(b) A seat with 100 % in September (31) but only 29 sittings in August (n ≥ 30 per
+    month)."""
+    return _seat_months(ctx, _seat(ctx, 2), (29, 31))
+
+
+# ---- LIC-04: examiner pass rate ---------------------------------------------------------------
+@plant("LIC-04", severity="yellow")
+def lic_04(ctx: PlantContext) -> list[Record]:
+    """One examiner passes 55 of 55 subject-2 candidates in September; two colleagues pass 37
+    and 38 of 52."""
+    ex = exam_office(ctx).examiners
+    return [
+        *series(ctx, SEPTEMBER, 2, 55, 0, examiner=ex[3]),
+        *series(ctx, SEPTEMBER, 2, 37, 15, examiner=ex[0], offset=3),
+        *series(ctx, SEPTEMBER, 2, 38, 14, examiner=ex[1], offset=5),
+    ]
+
+
+@near_miss("LIC-04")
+def lic_04_quiet(ctx: PlantContext) -> list[Record]:
+    """August: one examiner passes 43 of 50 (86 %) against colleagues at 62 % and 78 %
+    (+16 pp, z ≈ 1.4)."""
+    ex = exam_office(ctx).examiners
+    return [
+        *series(ctx, AUGUST, 2, 43, 7, examiner=ex[3]),
+        *series(ctx, AUGUST, 2, 31, 19, examiner=ex[0], offset=3),
+        *series(ctx, AUGUST, 2, 39, 11, examiner=ex[1], offset=5),
+    ]
+
+
+# ---- LIC-05: retake pass rate -----------------------------------------------------------------
+def _retakes(
+    ctx: PlantContext, month: int, first_passes: int, retakes: int, retake_fails: int
+) -> list[Record]:
+    """Subject-3 sittings of one examiner: `first_passes` pass at once; `retakes` candidates
+    fail the first attempt and retake on the spot (补考, attempt 2), `retake_fails` of them
+    failing again."""
+    office = exam_office(ctx)
+    examiner = office.examiners[2]
+    out = series(ctx, month, 3, first_passes, 0, examiner=examiner, offset=1)
+    for i in range(retakes):
+        day, hhmm = slot(ctx, month, 41 + 2 * i)
+        learner = ctx.person(licensed=False)
+        first = exam(ctx, learner, day, hhmm, 3, seconds=1250, result="fail", examiner=examiner)
+        t2 = datetime.fromisoformat(first["action_time"]) + timedelta(minutes=25)
+        second = exam(
+            ctx,
+            learner,
+            day,
+            f"{t2:%H:%M}",
+            3,
+            seconds=1310,
+            result="fail" if i < retake_fails else "pass",
+            examiner=examiner,
+            serial=first["serial_no"],
+            step=2,
+            attempt=2,
+        )
+        out += [first, second]
+    return out
+
+
+@plant("LIC-05", severity="orange")
+def lic_05(ctx: PlantContext) -> list[Record]:
+    """September: an examiner fails 34 of 74 subject-3 candidates at the first attempt (54 %
+    pass) and passes 33 of the 34 retakes (97 %)."""
+    return _retakes(ctx, SEPTEMBER, 40, 34, 1)
+
+
+@near_miss("LIC-05")
+def lic_05_quiet(ctx: PlantContext) -> list[Record]:
+    """August: 45 of 77 first attempts pass (58 %), 28 of 32 retakes pass (87.5 %, +29 pp)."""
+    return _retakes(ctx, AUGUST, 45, 32, 4)
+
+
+# ---- LIC-06: manual judging -------------------------------------------------------------------
+@plant("LIC-06", severity="orange")
 def lic_06(ctx: PlantContext) -> list[Record]:
     """Manual judging on an electronically judged subject-2 exam, with a manual override."""
     return [
@@ -121,17 +436,201 @@ def lic_06(ctx: PlantContext) -> list[Record]:
     ]
 
 
-@plant("LIC-07")
+@near_miss("LIC-06")
+def lic_06_quiet(ctx: PlantContext) -> list[Record]:
+    """Manual judging at a county venue that R10 registers as manually judged."""
+    office = exam_office(ctx)
+    venue = f"KC{office.unit_code[:6]}09"
+    ctx.add(
+        "exam_venues",
+        {
+            "venue_id": venue,
+            "unit_code": office.unit_code,
+            "judging": "manual",
+            "capacity_per_day": {"2": 60},
+            "sessions": [
+                {"weekday": wd, "start": a, "end": b}
+                for wd in range(1, 6)
+                for a, b in (("08:30", "12:00"), ("13:30", "17:00"))
+            ],
+            "routes": [],
+            "examiner_ids": list(office.examiners),
+        },
+    )
+    return [
+        exam(
+            ctx,
+            ctx.person(licensed=False),
+            ctx.day(18),
+            "14:10",
+            2,
+            seconds=760,
+            venue_id=venue,
+            manual_items=["坡道定点停车"],
+            judging="manual",
+        )
+    ]
+
+
+# ---- LIC-07, CP-39: examiner and candidate ----------------------------------------------------
+def _relative_exam(ctx: PlantContext, offset: int, recused: bool, **fields: Any) -> list[Record]:
+    office = exam_office(ctx)
+    father = office.examiners[1]
+    son = ctx.person(licensed=False)
+    ctx.add("relations", {"staff_id": father, "related_id_no": son.id_no, "relation": "child"})
+    examiner = office.examiners[2] if recused else father
+    return [exam(ctx, son, ctx.day(offset), "09:40", 3, seconds=1300, examiner=examiner, **fields)]
+
+
+@plant("LIC-07", severity="red")
 def lic_07(ctx: PlantContext) -> list[Record]:
     """An examiner examines his own son (declared R4 relation child)."""
-    office = ctx.office("exam_center")
-    examiner = office.examiners[1]
-    son = ctx.person(licensed=False)
-    ctx.add("relations", {"staff_id": examiner, "related_id_no": son.id_no, "relation": "child"})
-    return [exam(ctx, son, ctx.day(23), "09:40", 3, seconds=1300, examiner=examiner)]
+    return _relative_exam(ctx, 23, recused=False)
 
 
-@plant("LIC-10")
+@near_miss("LIC-07")
+def lic_07_quiet(ctx: PlantContext) -> list[Record]:
+    """An examiner's son is examined by a colleague: the father recused himself."""
+    return _relative_exam(ctx, 24, recused=True)
+
+
+@plant("CP-39", severity="orange")
+def cp_39(ctx: PlantContext) -> list[Record]:
+    """(b) A subject-3 examiner assigned manually instead of at random."""
+    office = exam_office(ctx)
+    return [
+        exam(
+            ctx,
+            ctx.person(licensed=False),
+            ctx.day(26),
+            "10:40",
+            3,
+            seconds=1350,
+            examiner=office.examiners[3],
+            assignment="manual",
+        )
+    ]
+
+
+@near_miss("CP-39")
+def cp_39_quiet(ctx: PlantContext) -> list[Record]:
+    """An examiner's son sits subject 3 with a randomly drawn colleague: recusal observed."""
+    return _relative_exam(ctx, 27, recused=True)
+
+
+# ---- LIC-08: examiner and manual allocation ---------------------------------------------------
+@plant("LIC-08", severity="orange")
+def lic_08(ctx: PlantContext) -> list[Record]:
+    """(b) 遵义: 10 of one examiner's 35 subject-3 sittings in September were assigned
+    manually."""
+    ex = exam_office(ctx, 1).examiners[0]
+    return [
+        *series(ctx, SEPTEMBER, 3, 20, 5, examiner=ex, det=1),
+        *series(ctx, SEPTEMBER, 3, 9, 1, examiner=ex, det=1, offset=25, assignment="manual"),
+    ]
+
+
+@near_miss("LIC-08")
+def lic_08_quiet(ctx: PlantContext) -> list[Record]:
+    """(b) 遵义: 6 of another examiner's 31 subject-3 sittings were manual (19.4 %, limit 20 %)."""
+    ex = exam_office(ctx, 1).examiners[1]
+    return [
+        *series(ctx, SEPTEMBER, 3, 19, 6, examiner=ex, det=1, offset=2),
+        *series(ctx, SEPTEMBER, 3, 5, 1, examiner=ex, det=1, offset=30, assignment="manual"),
+    ]
+
+
+# ---- LIC-09: exam records changed or cancelled ------------------------------------------------
+@plant("LIC-09", severity="red")
+def lic_09(ctx: PlantContext) -> list[Record]:
+    """(a) A failed subject-2 exam rewritten to a pass by the examiner two hours after the end."""
+    office = exam_office(ctx)
+    sitting = exam(
+        ctx,
+        ctx.person(licensed=False),
+        ctx.day(33),
+        "09:20",
+        2,
+        seconds=690,
+        result="fail",
+        examiner=office.examiners[0],
+    )
+    t = datetime.fromisoformat(sitting["action_time"]) + timedelta(hours=2)
+    change = exam_change(
+        ctx,
+        sitting,
+        t,
+        office.examiners[0],
+        {"license.exam.result": ("fail", "pass"), "license.exam.score": (60, 90)},
+    )
+    return [sitting, change]
+
+
+def _cancellations(ctx: PlantContext, det: int, offsets: tuple[int, ...]) -> list[Record]:
+    """Scheduled sittings called off by the venue's supervision post (取消考试)."""
+    office = exam_office(ctx, det)
+    out = []
+    for k, offset in enumerate(offsets):
+        day = ctx.day(offset)
+        t = ctx.t(day, "09:10")
+        serial = ctx.serial("3", office.unit_code, day)
+        rec = ctx.rec(
+            "exam",
+            serial,
+            1,
+            "license",
+            "LIC_EXAM",
+            "cancel",
+            t,
+            office,
+            office.supervision,
+            accepted=t - timedelta(days=4),
+        )
+        rec.update(reason_code="venue_equipment_failure")
+        ctx.ids(rec, person=ctx.person(licensed=False))
+        rec["license"] = {
+            "license_class": "C1",
+            "exam": {
+                "subject": 2,
+                "booking_seq": 1,
+                "attempt": 1,
+                "venue_id": office.venue_id,
+                "examiner_ids": [office.examiners[k % len(office.examiners)]],
+                "result": "cancelled",
+            },
+        }
+        out.append(rec)
+    return out
+
+
+@plant("LIC-09", severity="yellow")
+def lic_09_cancellations(ctx: PlantContext) -> list[Record]:
+    """(b) 遵义's venue calls off 5 scheduled sittings within 30 days."""
+    return _cancellations(ctx, 1, (35, 40, 44, 51, 60))
+
+
+@near_miss("LIC-09")
+def lic_09_quiet(ctx: PlantContext) -> list[Record]:
+    """(a) The supervision post corrects a candidate's phone after the exam (no score/result)."""
+    office = exam_office(ctx)
+    sitting = exam(ctx, ctx.person(licensed=False), ctx.day(34), "14:00", 1, seconds=1800)
+    t = datetime.fromisoformat(sitting["action_time"]) + timedelta(hours=1)
+    phone = sitting["subject_phone"]
+    new_phone = phone[:-4] + f"{(int(phone[-4:]) + 1) % 10000:04d}"
+    return [
+        sitting,
+        exam_change(ctx, sitting, t, office.supervision, {"subject_phone": (phone, new_phone)}),
+    ]
+
+
+@near_miss("LIC-09")
+def lic_09_cancellations_quiet(ctx: PlantContext) -> list[Record]:
+    """(b) 安顺's venue calls off 4 scheduled sittings within 30 days (threshold 5)."""
+    return _cancellations(ctx, 2, (36, 41, 47, 55))
+
+
+# ---- LIC-10, CP-40: identity ------------------------------------------------------------------
+@plant("LIC-10", severity="red")
 def lic_10(ctx: PlantContext) -> list[Record]:
     """A subject-1 pass whose face comparison scored 0.52 (proxy test-taker)."""
     return [
@@ -147,30 +646,93 @@ def lic_10(ctx: PlantContext) -> list[Record]:
     ]
 
 
-@plant("LIC-04")
-def lic_04(ctx: PlantContext) -> list[Record]:
-    """One examiner passes 55 of 55 subject-2 candidates in one month (peers pass about 72 %)."""
-    office = ctx.office("exam_center")
-    examiner = office.examiners[-1]
-    out: list[Record] = []
-    for i in range(55):
-        day = ctx.day(31 + i % 26)
-        hour = (9, 10, 11, 14, 15, 16)[i % 6]
-        out.append(
-            exam(
-                ctx,
-                ctx.person(licensed=False),
-                day,
-                f"{hour:02d}:{10 + (i * 7) % 30:02d}",
-                2,
-                seconds=600 + 11 * i,
-                examiner=examiner,
-            )
+@near_miss("LIC-10")
+def lic_10_quiet(ctx: PlantContext) -> list[Record]:
+    """A subject-1 pass whose lowest face score is exactly 0.75, with 3 captures."""
+    return [
+        exam(
+            ctx,
+            ctx.person(licensed=False),
+            ctx.day(29),
+            "14:40",
+            1,
+            seconds=1950,
+            face_scores=[0.75, 0.81, 0.88],
         )
-    return out
+    ]
 
 
-@plant("CP-38")
+@plant("CP-40", severity="orange")
+def cp_40(ctx: PlantContext) -> list[Record]:
+    """(a) The face check failed and the examiner let the candidate in by manual override."""
+    return [
+        exam(
+            ctx,
+            ctx.person(licensed=False),
+            ctx.day(30),
+            "09:20",
+            4,
+            seconds=1300,
+            identity_override=True,
+            face_scores=[0.41],
+            face_captures=3,
+        )
+    ]
+
+
+@near_miss("CP-40")
+def cp_40_quiet(ctx: PlantContext) -> list[Record]:
+    """A subject-4 exam verified at exactly the 0.75 threshold, 3 captures, video on file."""
+    return [
+        exam(
+            ctx,
+            ctx.person(licensed=False),
+            ctx.day(30),
+            "10:00",
+            4,
+            seconds=1250,
+            face_scores=[0.75, 0.80, 0.84],
+        )
+    ]
+
+
+# ---- LIC-15: sessions -------------------------------------------------------------------------
+@plant("LIC-15", severity="orange")
+def lic_15(ctx: PlantContext) -> list[Record]:
+    """(b) A subject-2 exam started at 18:30 on a weekday, after the venue closed, and passed."""
+    return [exam(ctx, ctx.person(licensed=False), ctx.day(38), "18:30", 2, seconds=760)]
+
+
+@near_miss("LIC-15")
+def lic_15_quiet(ctx: PlantContext) -> list[Record]:
+    """(b) A subject-2 exam started at 08:30 sharp, the first minute of the morning session."""
+    return [exam(ctx, ctx.person(licensed=False), ctx.day(38), "08:30", 2, seconds=760)]
+
+
+# ---- CP-37, CP-38: bookings -------------------------------------------------------------------
+@plant("CP-37", severity="yellow")
+def cp_37(ctx: PlantContext) -> list[Record]:
+    """(a) A C1 learner books subject 2 nine days after the learning permit (minimum 10)."""
+    day = ctx.day(20)
+    return [
+        booking(
+            ctx, ctx.person(licensed=False), ctx.t(day, "20:15"), 2, permit=day - timedelta(days=9)
+        )
+    ]
+
+
+@near_miss("CP-37")
+def cp_37_quiet(ctx: PlantContext) -> list[Record]:
+    """(a) A C1 learner books subject 2 on day 10 after the learning permit."""
+    day = ctx.day(21)
+    return [
+        booking(
+            ctx, ctx.person(licensed=False), ctx.t(day, "07:05"), 2, permit=day - timedelta(days=10)
+        )
+    ]
+
+
+@plant("CP-38", severity="orange")
 def cp_38(ctx: PlantContext) -> list[Record]:
     """A subject-2 exam on the sixth booking within one permit (limit 5)."""
     return [
@@ -178,6 +740,15 @@ def cp_38(ctx: PlantContext) -> list[Record]:
     ]
 
 
+@near_miss("CP-38")
+def cp_38_quiet(ctx: PlantContext) -> list[Record]:
+    """A subject-2 exam on the fifth and last permitted booking."""
+    return [
+        exam(ctx, ctx.person(licensed=False), ctx.day(37), "15:20", 2, seconds=700, booking_seq=5)
+    ]
+
+
+# ---- licence window business ------------------------------------------------------------------
 def lic_record(
     ctx: PlantContext,
     person: Person,
@@ -186,6 +757,7 @@ def lic_record(
     t: datetime,
     step: int = 1,
     serial: str | None = None,
+    accepted: datetime | None = None,
     **block: Any,
 ) -> Record:
     office = ctx.office("vehicle_office")
@@ -193,7 +765,17 @@ def lic_record(
     serial = serial or ctx.serial("3", office.unit_code, t.date())
     operator = w.aux_id if action == "accept" else w.police_id
     rec = ctx.rec(
-        "license_mgmt", serial, step, "license", btype, action, t, office, operator, w=w, accepted=t
+        "license_mgmt",
+        serial,
+        step,
+        "license",
+        btype,
+        action,
+        t,
+        office,
+        operator,
+        w=w,
+        accepted=accepted or t,
     )
     ctx.ids(rec, person=person, licence=person.id_no)
     first = person.first_issue or ctx.world.start
@@ -218,140 +800,285 @@ def lic_record(
     return rec
 
 
-@plant("LIC-11")
+def accept_issue(
+    ctx: PlantContext, person: Person, btype: str, t: datetime, done: datetime, **block: Any
+) -> list[Record]:
+    """A window business accepted at `t` and issued at `done`."""
+    acc = lic_record(ctx, person, btype, "accept", t, **block)
+    iss = lic_record(
+        ctx, person, btype, "issue", done, step=2, serial=acc["serial_no"], accepted=t, **block
+    )
+    return [acc, iss, archive(ctx, iss)]
+
+
+def archive(ctx: PlantContext, closing: Record) -> Record:
+    """The archive post files the item at 10:30 on the next working day (CP-44)."""
+    office = ctx.office("vehicle_office")
+    done = datetime.fromisoformat(closing["action_time"])
+    rec = copy.deepcopy(closing)
+    step = int(closing["record_id"][-2:]) + 1
+    rec.update(
+        record_id=f"{closing['source_system']}:{closing['serial_no']}-{step:02d}",
+        action="archive",
+        action_time=ctx.t(ctx.wd(done.date(), 1), "10:30").isoformat(),
+        operator_id=office.archivist,
+        operator_role=role_of(ctx.world.staff[office.archivist]),
+        operator_cert_serial=ctx.world.staff[office.archivist].cert_serial,
+    )
+    for key in ("completed_at", "document_kind", "approval_no", "window_id", "amount"):
+        rec.pop(key, None)
+    rec.pop("amount_kind", None)
+    terminal, ip = office.backend[office.archivist]
+    rec.update(channel="backend", terminal_id=terminal, client_ip=ip)
+    return rec
+
+
+@plant("LIC-11", severity="red")
 def lic_11(ctx: PlantContext) -> list[Record]:
     """A licence renewed while it is detained (暂扣, status D)."""
     holder = ctx.person(points=3)
     ctx.extra["licences"][-1].update(status="D", detained=True)
-    day = ctx.day(41)
-    t = ctx.t(day, "10:15")
-    acc = lic_record(
-        ctx, holder, "LIC_RENEW", "accept", t, license_status="D", detention_active=True
-    )
-    iss = lic_record(
+    t = ctx.t(ctx.day(41), "10:15")
+    return accept_issue(
         ctx,
         holder,
         "LIC_RENEW",
-        "issue",
+        t,
         t + timedelta(minutes=9),
-        step=2,
-        serial=acc["serial_no"],
         license_status="D",
         detention_active=True,
     )
-    return [acc, iss]
 
 
-@plant("LIC-12")
+@near_miss("LIC-11")
+def lic_11_quiet(ctx: PlantContext) -> list[Record]:
+    """A licence renewed two days after its detention ended and the card was returned."""
+    holder = ctx.person(points=3)
+    returned = ctx.day(40)
+    detained = ctx.extra["licences"][-1]
+    normal = dict(detained, effective_from=returned.isoformat())
+    detained.update(status="D", detained=True, effective_to=returned.isoformat())
+    ctx.add("licences", normal)
+    t = ctx.t(ctx.wd(returned, 2), "10:35")
+    return accept_issue(ctx, holder, "LIC_RENEW", t, t + timedelta(minutes=8))
+
+
+@plant("LIC-12", severity="yellow")
 def lic_12(ctx: PlantContext) -> list[Record]:
     """One licence replaced (补证) twice within 365 days."""
     holder = ctx.person()
     out: list[Record] = []
     for offset in (11, 59):
         t = ctx.t(ctx.day(offset), "14:20")
-        acc = lic_record(ctx, holder, "LIC_REPLACE", "accept", t)
-        out += [
-            acc,
-            lic_record(
-                ctx,
-                holder,
-                "LIC_REPLACE",
-                "issue",
-                t + timedelta(minutes=7),
-                step=2,
-                serial=acc["serial_no"],
-            ),
-        ]
+        out += accept_issue(ctx, holder, "LIC_REPLACE", t, t + timedelta(minutes=7))
     return out
 
 
-@plant("LIC-13")
+@near_miss("LIC-12")
+def lic_12_quiet(ctx: PlantContext) -> list[Record]:
+    """One replacement issued; a second application a month later is refused (no issue)."""
+    holder = ctx.person()
+    t = ctx.t(ctx.day(12), "09:50")
+    out = accept_issue(ctx, holder, "LIC_REPLACE", t, t + timedelta(minutes=6))
+    t2 = ctx.t(ctx.day(45), "15:10")
+    acc = lic_record(ctx, holder, "LIC_REPLACE", "accept", t2)
+    rej = lic_record(
+        ctx,
+        holder,
+        "LIC_REPLACE",
+        "reject",
+        t2 + timedelta(minutes=5),
+        step=2,
+        serial=acc["serial_no"],
+        accepted=t2,
+    )
+    rej.update(reason_code="card_not_lost", reason_text="原证件仍在有效期内且未遗失")
+    return [*out, acc, rej]
+
+
+def points_adjust(
+    ctx: PlantContext, holder: Person, t: datetime, before: int, after: int
+) -> Record:
+    rec = lic_record(
+        ctx, holder, "LIC_POINTS_ADJUST", "modify", t, points_before=before, points_after=after
+    )
+    rec.update(
+        reason_code="data_correction",
+        changed_fields=["license.points_after"],
+        before={"license.points_after": before},
+        after={"license.points_after": after},
+    )
+    return rec
+
+
+def study_record(
+    ctx: PlantContext, holder: Person, day: date, k: int, points: int, reduced: int = 2
+) -> Record:
+    """An on-site study-for-points round (学法减分) at the 车管所, passed."""
+    office = ctx.office("vehicle_office")
+    start = ctx.t(day, "09:00")
+    end = start + timedelta(minutes=180)
+    serial = ctx.serial("3", office.unit_code, day)
+    rec = ctx.rec(
+        "license_mgmt",
+        serial,
+        1,
+        "license",
+        "LIC_STUDY_REDUCE",
+        "examine",
+        end,
+        office,
+        "SYS:study",
+        accepted=start,
+    )
+    ctx.ids(rec, person=holder, licence=holder.id_no)
+    first = holder.first_issue or ctx.world.start
+    c_start, c_end = cycle_of(first, day)
+    rec["license"] = {
+        "license_class": "C1",
+        "license_status": "A",
+        "first_issue_date": first.isoformat(),
+        "cycle_start": c_start.isoformat(),
+        "cycle_end": c_end.isoformat(),
+        "points_before": points,
+        "points_after": points - reduced,
+        "probation": False,
+        "detention_active": False,
+        "study": {
+            "kind": "onsite",
+            "started_at": start.isoformat(),
+            "ended_at": end.isoformat(),
+            "minutes": 180,
+            "device_id": f"XF-{office.unit_code[:6]}-{k}",
+            "ip": "10.52.200.9",
+            "passed": True,
+            "points_reduced": reduced,
+        },
+    }
+    rec["completed_at"] = rec["action_time"]
+    return rec
+
+
+@plant("LIC-13", severity="red")
 def lic_13(ctx: PlantContext) -> list[Record]:
     """Points cut from 6 to 0 by a manual adjustment with no study, exam, revocation or roll-
     over."""
     holder = ctx.person(points=6)
-    holder.points = 6
-    t = ctx.t(ctx.day(47), "16:40")
-    rec = lic_record(ctx, holder, "LIC_POINTS_ADJUST", "modify", t, points_before=6, points_after=0)
-    rec.update(
-        reason_code="data_correction",
-        changed_fields=["license.points_after"],
-        before={"license.points_after": 6},
-        after={"license.points_after": 0},
+    return [points_adjust(ctx, holder, ctx.t(ctx.day(47), "16:40"), 6, 0)]
+
+
+@near_miss("LIC-13")
+def lic_13_quiet(ctx: PlantContext) -> list[Record]:
+    """A passed on-site study round (−2) in the morning, booked as a 6 → 4 adjustment at 15:00."""
+    holder = ctx.person(points=6)
+    day = ctx.day(48)
+    study = study_record(ctx, holder, day, 9, 6)
+    return [study, archive(ctx, study), points_adjust(ctx, holder, ctx.t(day, "15:00"), 6, 4)]
+
+
+def _study_rounds(ctx: PlantContext, offsets: tuple[int, ...], points: int) -> list[Record]:
+    """Rounds of one holder whose scoring cycle spans them all (licence first issued in March)."""
+    holder = ctx.person(points=points)
+    assert holder.first_issue is not None
+    holder.first_issue = holder.first_issue.replace(month=3, day=15)
+    ctx.extra["licences"][-1] = licence_row(
+        holder.id_no, holder.birth, "C1", holder.first_issue, points, ctx.world.start
     )
-    return [rec]
-
-
-@plant("LIC-14")
-def lic_14(ctx: PlantContext) -> list[Record]:
-    """Four on-site study rounds of 2 points each in one cycle: 8 points reduced (cap 6)."""
-    holder = ctx.person(points=9)
-    office = ctx.office("vehicle_office")
-    out: list[Record] = []
-    points = 9
-    for k, offset in enumerate((13, 27, 41, 55)):
-        day = ctx.day(offset)
-        start = ctx.t(day, "09:00")
-        end = start + timedelta(minutes=180)
-        serial = ctx.serial("3", office.unit_code, day)
-        rec = ctx.rec(
-            "license_mgmt",
-            serial,
-            1,
-            "license",
-            "LIC_STUDY_REDUCE",
-            "examine",
-            end,
-            office,
-            "SYS:study",
-            accepted=start,
-        )
-        ctx.ids(rec, person=holder, licence=holder.id_no)
-        first = holder.first_issue or ctx.world.start
-        c_start, c_end = cycle_of(first, day)
-        rec["license"] = {
-            "license_class": "C1",
-            "license_status": "A",
-            "first_issue_date": first.isoformat(),
-            "cycle_start": c_start.isoformat(),
-            "cycle_end": c_end.isoformat(),
-            "points_before": points,
-            "points_after": points - 2,
-            "probation": False,
-            "detention_active": False,
-            "study": {
-                "kind": "onsite",
-                "started_at": start.isoformat(),
-                "ended_at": end.isoformat(),
-                "minutes": 180,
-                "device_id": f"XF-{office.unit_code[:6]}-{k}",
-                "ip": "10.52.200.9",
-                "passed": True,
-                "points_reduced": 2,
-            },
-        }
-        rec["completed_at"] = rec["action_time"]
+    out = []
+    for k, offset in enumerate(offsets):
+        rec = study_record(ctx, holder, ctx.day(offset), k, points)
+        out += [rec, archive(ctx, rec)]
         points -= 2
-        out.append(rec)
     return out
 
 
-@plant("CP-41")
+@plant("LIC-14", severity="orange")
+def lic_14(ctx: PlantContext) -> list[Record]:
+    """Four on-site study rounds of 2 points each in one cycle: 8 points reduced (cap 6)."""
+    return _study_rounds(ctx, (13, 27, 41, 55), 9)
+
+
+@near_miss("LIC-14")
+def lic_14_quiet(ctx: PlantContext) -> list[Record]:
+    """Three on-site study rounds of 2 points each in one cycle: exactly the cap of 6."""
+    return _study_rounds(ctx, (14, 28, 42), 9)
+
+
+@plant("CP-41", severity="red")
 def cp_41(ctx: PlantContext) -> list[Record]:
     """A licence issued with 10 minutes of safety education and no exam passes on record."""
     learner = ctx.person(licensed=False)
     t = ctx.t(ctx.day(53), "11:00")
-    acc = lic_record(ctx, learner, "LIC_ISSUE", "accept", t, safety_education_minutes=10)
-    iss = lic_record(
-        ctx,
-        learner,
-        "LIC_ISSUE",
-        "issue",
-        t + timedelta(minutes=6),
-        step=2,
-        serial=acc["serial_no"],
-        safety_education_minutes=10,
+    acc, iss, filed = accept_issue(
+        ctx, learner, "LIC_ISSUE", t, t + timedelta(minutes=6), safety_education_minutes=10
     )
     cert = identity.hexstr(ctx.rng, 8)
     iss["approval_no"] = f"FZ{cert}"
-    return [acc, iss]
+    return [acc, iss, filed]
+
+
+@near_miss("CP-41")
+def cp_41_quiet(ctx: PlantContext) -> list[Record]:
+    """A licence issued after exactly 30 minutes of safety education."""
+    learner = ctx.person(licensed=False)
+    t = ctx.t(ctx.day(54), "10:20")
+    return accept_issue(
+        ctx, learner, "LIC_ISSUE", t, t + timedelta(minutes=7), safety_education_minutes=30
+    )
+
+
+@plant("CP-42", severity="orange")
+def cp_42(ctx: PlantContext) -> list[Record]:
+    """(b) A replacement (补证) accepted on a Tuesday and issued on Thursday (1 working day)."""
+    day = weekday_from(ctx, 22, 1)
+    t = ctx.t(day, "10:05")
+    return accept_issue(ctx, ctx.person(), "LIC_REPLACE", t, ctx.t(ctx.wd(day, 2), "09:40"))
+
+
+@near_miss("CP-42")
+def cp_42_quiet(ctx: PlantContext) -> list[Record]:
+    """(b) A replacement accepted on a Friday afternoon and issued on Monday morning."""
+    day = weekday_from(ctx, 22, 4)
+    t = ctx.t(day, "16:30")
+    return accept_issue(ctx, ctx.person(), "LIC_REPLACE", t, ctx.t(ctx.wd(day, 1), "09:10"))
+
+
+# ---- CP-43: full score ------------------------------------------------------------------------
+def _full_score(ctx: PlantContext, offset: int, detained_after: int | None) -> list[Record]:
+    """A 6-point decision on Friday takes a licence from 6 to 12 points; the licence is detained
+    `detained_after` working days later at 16:10 (never when None)."""
+    from auditcage.demo.plants_violation import decide_record
+
+    driver = ctx.person(points=6)
+    office = ctx.office("brigade")
+    day = weekday_from(ctx, offset, 4)
+    decision = decide_record(
+        ctx, office, ctx.window(office), ctx.t(day, "16:00"), driver, "16250", points=6, fine=200.0
+    )
+    out = [decision]
+    if detained_after is not None:
+        driver.points = 12
+        rec = lic_record(
+            ctx,
+            driver,
+            "LIC_DETENTION",
+            "seize",
+            ctx.t(ctx.wd(day, detained_after), "16:10"),
+            detention_active=False,
+        )
+        rec["related_serial_no"] = decision["serial_no"]
+        out.append(rec)
+    return out
+
+
+@plant("CP-43", severity="orange")
+def cp_43(ctx: PlantContext) -> list[Record]:
+    """(a) A licence reaches 12 points and is never detained."""
+    return _full_score(ctx, 44, None)
+
+
+@near_miss("CP-43")
+def cp_43_quiet(ctx: PlantContext) -> list[Record]:
+    """(a) A licence reaches 12 points on Friday and is detained on Monday, the next working
+    day."""
+    return _full_score(ctx, 50, 1)

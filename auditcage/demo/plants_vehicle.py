@@ -890,7 +890,7 @@ def cp_36_insured_to_today(ctx: PlantContext) -> list[Record]:
     return _mark_insured_to(ctx, 67, 0, "888802")
 
 
-@plant("STF-06")
+@plant("STF-06", severity="yellow")
 def stf_06(ctx: PlantContext) -> list[Record]:
     """A four-eyes transfer approved 12 seconds after it was accepted (rubber-stamp review)."""
     owner, buyer = ctx.person(), ctx.person()
@@ -907,41 +907,4 @@ def stf_06(ctx: PlantContext) -> list[Record]:
         new_owner=buyer.id_no,
         block={"transfer": {"from_owner_id_no": owner.id_no, "to_owner_id_no": buyer.id_no}},
     )
-    return out
-
-
-@plant("STF-11")
-def stf_11(ctx: PlantContext) -> list[Record]:
-    """One operator accepts then deletes three vehicle items within 24 hours, three times in 7
-    days."""
-    out: list[Record] = []
-    office = ctx.office("vehicle_office")
-    w = ctx.window(office, 1)
-    for offset in (55, 56, 58):
-        owner = ctx.person()
-        car = ctx.car(owner.id_no)
-        day = ctx.day(offset)
-        serial = ctx.serial("1", office.unit_code, day)
-        t0 = ctx.t(day, "16:10")
-        for step, (action, t) in enumerate(
-            (("accept", t0), ("delete", t0 + timedelta(minutes=35))), start=1
-        ):
-            rec = ctx.rec(
-                "vehicle_reg",
-                serial,
-                step,
-                "vehicle",
-                "VEH_TRANSFER",
-                action,
-                t,
-                office,
-                w.aux_id,
-                w=w,
-                accepted=t0,
-            )
-            ctx.ids(rec, person=owner, car=car)
-            rec["vehicle"] = vehicle_block(car)
-            if action == "delete":
-                rec.update(reason_code="entered_by_mistake")
-            out.append(rec)
     return out

@@ -10,6 +10,7 @@ from auditcage.demo import identity
 from auditcage.demo.population import Car, Person
 from auditcage.demo.province import Office
 from auditcage.demo.records import (
+    STRIDE,
     FlowSpec,
     Record,
     Run,
@@ -19,7 +20,7 @@ from auditcage.demo.records import (
     subject,
     vehicle_ids,
 )
-from auditcage.demo.timeutil import add_working_days, at
+from auditcage.demo.timeutil import add_working_days, at, is_workday
 
 NO_CRIME = {
     "dui": False,
@@ -50,10 +51,30 @@ def _party(
     }
 
 
+def _road_user(run: Run, det: int) -> Car:
+    """A vehicle of the detachment for an accident, passing over vehicles and owners already in
+    an accident of this run.
+
+    Drawing at random from a small demo pool makes the same driver crash again within weeks
+    (and meet the same officer) far more often than on real roads; repeat parties are what
+    ACC-05 and ACC-06 look for, so the normal flows give each vehicle and owner one accident.
+    The draw keeps using one random number, so the rest of the stream is unchanged.
+    """
+    pool = run.pop.cars_by_det[det]
+    first = run.rng.randrange(len(pool))
+    car = run.pop.cars[pool[first]]
+    for k in range(min(len(pool), 40)):  # a bounded search: in a big scenario repeats can occur
+        car = run.pop.cars[pool[(first + k * STRIDE) % len(pool)]]
+        fresh_car = run.tick(f"accident_vin:{car.vin}") == 0
+        if fresh_car and run.tick(f"accident_party:{run.owner_of(car)}") == 0:
+            return car
+    return car
+
+
 def _parties(
     run: Run, office: Office, t: datetime
 ) -> tuple[list[dict[str, Any]], Car, str, Person] | None:
-    cars = [run.car(office.det), run.car(office.det)]
+    cars = [_road_user(run, office.det), _road_user(run, office.det)]
     people = [run.pop.by_id.get(run.owner_of(c)) for c in cars]
     if None in people or cars[0].vin == cars[1].vin:
         return None
@@ -65,11 +86,19 @@ def _parties(
     return parties, cars[0], run.owner_of(cars[0]), people[0]  # type: ignore[return-value]
 
 
-def _duty(run: Run, officer: str, when: datetime) -> datetime:
-    """The same clock time on the officer's next duty day (R3: backend work only on duty)."""
-    while not run.prov.field_on_duty(officer, when.date()):
+def _duty(run: Run, officers: list[str], when: datetime) -> tuple[str, datetime]:
+    """The same clock time on the next working day on which one of the case's investigators is
+    on duty (R3: backend work only on duty), and that officer.
+
+    The lead comes first; when he is off or on leave the second investigator takes the step, as
+    a real team does, so that a week of leave does not push a statutory deadline (CP-23, CP-25).
+    """
+    while True:
+        if is_workday(when.date()):
+            for officer in officers:
+                if run.prov.field_on_duty(officer, when.date()):
+                    return officer, when
         when += timedelta(days=1)
-    return when
 
 
 def _rec(
@@ -430,17 +459,16 @@ def general_case(run: Run, office: Office, day: date) -> Iterator[Record]:
         if a["region_unit_code"][:4] == office.unit_code[:4] and a["qualified"]
     ]
     agency = agencies[run.tick(f"agency:{office.unit_code}") % len(agencies)]["agency_id"]
-    lead = officers[0]
-    commissioned = _duty(
+    commissioner, commissioned = _duty(
         run,
-        lead,
+        officers,
         at(add_working_days(scene_end.date(), rng.randrange(1, 3)), rng.uniform(540, 660)),
     )
     result = at(
         add_working_days(commissioned.date(), rng.randrange(4, 10)), rng.uniform(9 * 60, 16 * 60)
     )
-    confirmed = _duty(
-        run, lead, at(add_working_days(result.date(), 1), rng.uniform(9 * 60, 11 * 60))
+    confirmer, confirmed = _duty(
+        run, officers, at(add_working_days(result.date(), 1), rng.uniform(9 * 60, 11 * 60))
     )
     appraisal = {
         "kind": "vehicle",
@@ -460,14 +488,14 @@ def general_case(run: Run, office: Office, day: date) -> Iterator[Record]:
             "accept",
             commissioned,
             reported,
-            officers[0],
+            commissioner,
             car,
             owner,
             person,
             block,
         ),
         office,
-        officers[0],
+        commissioner,
     )
     appraisal = appraisal | {
         "result_at": result.isoformat(),
@@ -485,18 +513,18 @@ def general_case(run: Run, office: Office, day: date) -> Iterator[Record]:
             "review",
             confirmed,
             reported,
-            officers[0],
+            confirmer,
             car,
             owner,
             person,
             block,
         ),
         office,
-        officers[0],
+        confirmer,
     )
-    made = _duty(
+    maker, made = _duty(
         run,
-        lead,
+        officers,
         at(add_working_days(confirmed.date(), rng.randrange(1, 3)), rng.uniform(540, 660)),
     )
     block |= {
@@ -515,7 +543,7 @@ def general_case(run: Run, office: Office, day: date) -> Iterator[Record]:
         "decide",
         made,
         reported,
-        officers[0],
+        maker,
         car,
         owner,
         person,
@@ -524,7 +552,7 @@ def general_case(run: Run, office: Office, day: date) -> Iterator[Record]:
     dec.update(
         approver_id=office.approvers[0], document_kind="determination", document_no=f"RD{serial}"
     )
-    yield at_backend(dec, office, officers[0])
+    yield at_backend(dec, office, maker)
     delivered = made + timedelta(hours=rng.randrange(1, 5))
     block |= {"determination": block["determination"] | {"delivered_at": delivered.isoformat()}}
     deliver = _rec(
@@ -536,16 +564,16 @@ def general_case(run: Run, office: Office, day: date) -> Iterator[Record]:
         "deliver",
         delivered,
         reported,
-        officers[0],
+        maker,
         car,
         owner,
         person,
         block,
     )
-    yield at_backend(deliver, office, officers[0])
-    closed = _duty(
+    yield at_backend(deliver, office, maker)
+    closer, closed = _duty(
         run,
-        lead,
+        officers,
         at(add_working_days(delivered.date(), rng.randrange(3, 10)), rng.uniform(540, 960)),
     )
     block |= {
@@ -566,14 +594,14 @@ def general_case(run: Run, office: Office, day: date) -> Iterator[Record]:
         "close",
         closed,
         reported,
-        officers[0],
+        closer,
         car,
         owner,
         person,
         block,
     )
     close["completed_at"] = close["action_time"]
-    yield at_backend(close, office, officers[0])
+    yield at_backend(close, office, closer)
     yield from _archive(run, office, serial, 8, closed, reported, car, owner, person, block)
 
 

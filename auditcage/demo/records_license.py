@@ -9,7 +9,16 @@ from typing import Any
 from auditcage.demo import identity
 from auditcage.demo.population import Person, cycle_of, make_person
 from auditcage.demo.province import Office
-from auditcage.demo.records import FlowSpec, Record, Run, at_window, base, online, subject
+from auditcage.demo.records import (
+    FlowSpec,
+    Record,
+    Run,
+    at_backend,
+    at_window,
+    base,
+    online,
+    subject,
+)
 from auditcage.demo.timeutil import at, is_workday, next_workday
 
 # Exam minutes (min, max) and pass probability per subject; limits of LIC-01/02 are well below.
@@ -44,6 +53,44 @@ def licence_block(run: Run, person: Person, **extra: Any) -> dict[str, Any]:
     }
     block.update(extra)
     return block
+
+
+def _archive(
+    run: Run,
+    office: Office,
+    person: Person,
+    serial: str,
+    step: int,
+    btype: str,
+    t0: datetime,
+    *,
+    online_item: bool = False,
+) -> Record:
+    """The file goes to the archive on the next working day (R6 archive_items, CP-44): the
+    archive post files a window business, the system an online study record."""
+    day = next_workday(t0.date())
+    operator = "SYS:archive" if online_item else office.archivist
+    t = None if online_item else run.office_start(office, day, span=10)
+    t = t or at(day, run.rng.uniform(9 * 60, 11 * 60))
+    rec = base(
+        run,
+        "license_mgmt",
+        serial,
+        step,
+        "license",
+        btype,
+        "archive",
+        t,
+        t0,
+        office.unit_code,
+        operator,
+    )
+    if not online_item:
+        at_backend(rec, office, operator)
+    subject(rec, person)
+    rec.update(license_no=person.id_no, license_holder_id_no=person.id_no)
+    rec["license"] = licence_block(run, person)
+    return rec
 
 
 def _examine(
@@ -186,6 +233,9 @@ def _sitting(
             "driving_school_code": school,
         },
     }
+    if permit is not None:  # the booking system knows the learning permit (CP-37's intervals)
+        rec["license"]["learning_permit_at"] = permit.isoformat()
+        rec["license"]["learning_permit_valid_to"] = (permit + timedelta(days=3 * 365)).isoformat()
     yield rec
     day = exam_day(book_day, 2)
     a, b = rng.choice(SESSIONS)
@@ -198,6 +248,9 @@ def _sitting(
         t = datetime.fromisoformat(exam_rec["action_time"]) + timedelta(
             minutes=rng.randrange(10, 40)
         )
+        minute = t.hour * 60 + t.minute
+        if SESSIONS[0][1] < minute < SESSIONS[1][0]:  # the venue breaks for lunch (LIC-15(b))
+            t = at(day, SESSIONS[1][0] + rng.uniform(0, 20))
         exam_rec, passed = _examine(
             run, office, serial, 3, learner, school, subject_no, t, booked, 2, booking_seq, permit
         )
@@ -301,6 +354,7 @@ def _issue(run: Run, office: Office, learner: Person, day: date) -> Iterator[Rec
                 }
             )
         yield rec
+    yield _archive(run, office, learner, serial, len(steps) + 1, "LIC_ISSUE", t0)
 
 
 def renewal(run: Run, office: Office, day: date) -> Iterator[Record]:
@@ -328,6 +382,7 @@ def renewal(run: Run, office: Office, day: date) -> Iterator[Record]:
             if btype != "LIC_AUDIT":
                 rec.update(amount=10.0, amount_kind="fee")
         yield rec
+    yield _archive(run, office, person, serial, 3, btype, t0)
 
 
 def study_reduce(run: Run, office: Office, day: date) -> Iterator[Record]:
@@ -374,10 +429,11 @@ def study_reduce(run: Run, office: Office, day: date) -> Iterator[Record]:
             rec["completed_at"] = rec["action_time"]
             run.points[person.id_no] = points - 1
         yield rec
+    yield _archive(run, office, person, serial, 3, "LIC_STUDY_REDUCE", start, online_item=True)
 
 
 LICENSE_FLOWS = [
-    FlowSpec("lic_journey", learner_journey, 2.2, 7.0, "exam_center", "exam"),
-    FlowSpec("lic_renewal", renewal, 1.2, 2.0, "vehicle_office", "open"),
-    FlowSpec("lic_study", study_reduce, 0.6, 0.5, "vehicle_office", "always"),
+    FlowSpec("lic_journey", learner_journey, 2.2, 7.3, "exam_center", "exam"),
+    FlowSpec("lic_renewal", renewal, 1.2, 3.0, "vehicle_office", "open"),
+    FlowSpec("lic_study", study_reduce, 0.6, 0.75, "vehicle_office", "always"),
 ]

@@ -29,8 +29,8 @@ def main() -> int:
         {s.catalogue_id for s in PLANTS if any(s.catalogue_id.startswith(p) for p in args.prefixes)}
     )
     province = generate(seed=args.seed, records_target=args.records, plants=ids)
-    hits = replay_province(province, args.out)
-    verdicts = judge(province.planted, hits)
+    hits, written = replay_province(province, args.out)
+    verdicts = judge(province.planted, hits, written)
     for verdict in verdicts:
         print(verdict)
     if args.noise:

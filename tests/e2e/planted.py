@@ -31,7 +31,11 @@ class Verdict:
         return f"{mark} {self.case.catalogue_id:<7} {kind:<9} {self.why} — {self.case.note}"
 
 
-def judge(cases: Iterable[PlantedCase], hits: list[dict[str, Any]]) -> list[Verdict]:
+def judge(
+    cases: Iterable[PlantedCase], hits: list[dict[str, Any]], written: set[str] | None = None
+) -> list[Verdict]:
+    """`written`: the record ids of the scenario file; a case whose records are not all in it
+    proves nothing (a near miss would pass by having no records) and fails."""
     by_record: dict[str, list[dict[str, Any]]] = {}
     for hit in hits:
         for record_id in hit["record_ids"]:
@@ -39,6 +43,10 @@ def judge(cases: Iterable[PlantedCase], hits: list[dict[str, Any]]) -> list[Verd
     verdicts = []
     for case in cases:
         if case.catalogue_id == "QUARANTINE":
+            continue
+        missing = [r for r in case.record_ids if written is not None and r not in written]
+        if not case.record_ids or missing:
+            verdicts.append(Verdict(case, False, f"records not in the scenario: {missing}"))
             continue
         touching = {
             hit["id"]: hit
@@ -65,8 +73,9 @@ def judge(cases: Iterable[PlantedCase], hits: list[dict[str, Any]]) -> list[Verd
     return verdicts
 
 
-def replay_province(province: Province, out_dir: Path) -> list[dict[str, Any]]:
-    """Write the scenario and run `auditcage replay` on it as a user would; return the hits."""
+def replay_province(province: Province, out_dir: Path) -> tuple[list[dict[str, Any]], set[str]]:
+    """Write the scenario and run `auditcage replay` on it as a user would; return the hits
+    and the record ids written."""
     reference_dir, records_path = write_scenario(province, out_dir)
     hits_path = out_dir / "hits.ndjson"
     subprocess.run(
@@ -84,4 +93,10 @@ def replay_province(province: Province, out_dir: Path) -> list[dict[str, Any]]:
         check=True,
         capture_output=True,
     )
-    return [json.loads(line) for line in hits_path.read_text().splitlines() if line]
+    hits = [json.loads(line) for line in hits_path.read_text().splitlines() if line]
+    written = {
+        json.loads(line)["record_id"]
+        for line in records_path.read_text(encoding="utf-8").splitlines()
+        if line
+    }
+    return hits, written
