@@ -116,6 +116,7 @@ class _Link:
     time: datetime
     record_id: str
     serial_no: str
+    counts_for: frozenset[str]  # the rules whose link_when the record meets
 
 
 class LedgerBook:
@@ -130,17 +131,18 @@ class LedgerBook:
         self._linked: dict[str, int] = defaultdict(int)  # record id → links it holds
         self._alerted: set[str] = set()  # linked record ids that appear in a hit
         self._judged: dict[str, set[str]] = defaultdict(set)  # rule uid → row keys judged
-        # link path → the record filters of the rules that link by it (None: every record)
-        self._paths: dict[str, list[Callable[[Env], bool] | None]] = defaultdict(list)
+        # link path → (rule uid, its record filter or None) of the rules that link by it
+        self._paths: dict[str, list[tuple[str, Callable[[Env], bool] | None]]] = defaultdict(list)
         for rule in self.rules:
             if rule.ledger.spec.link_record:
-                self._paths[rule.ledger.spec.link_record].append(rule.ledger.link_when)
+                self._paths[rule.ledger.spec.link_record].append((rule.uid, rule.ledger.link_when))
         self._root: str | None = None
 
     # --- while records stream -------------------------------------------------------------
 
     def observe(self, env: Env) -> None:
-        """Keep the link values a record carries (when a rule linking by them wants it)."""
+        """Keep the link values a record carries. Every citing record is evidence on the hit;
+        `linked_n` counts those that meet the rule's link_when."""
         if not self._paths:
             return
         from auditcage.engine.compiled import key_values
@@ -149,12 +151,14 @@ class LedgerBook:
         at = clock.to_shanghai(record["action_time"])
         record_id = str(record["record_id"])
         for path, tests in self._paths.items():
-            if not any(test is None or test(env) for test in tests):
+            values = key_values(record, derived, (path,))
+            if not values:
                 continue
-            for part in key_values(record, derived, (path,)):
+            counts = frozenset(uid for uid, test in tests if test is None or test(env))
+            for part in values:
                 value = part.partition("=")[2]
                 self._links[path][value].append(
-                    _Link(at, record_id, str(record.get("serial_no") or ""))
+                    _Link(at, record_id, str(record.get("serial_no") or ""), counts)
                 )
                 self._expiry.append((at, path, value, record_id))
                 self._linked[record_id] += 1
@@ -200,10 +204,11 @@ class LedgerBook:
                 continue
             judged.add(str(key))
             links = self._links_of(spec, row)
+            counted = [link for link in links if rule.uid in link.counts_for]
             facts = {
                 **row,
-                "linked_n": float(len(links)),
-                "alerted_n": float(sum(1 for link in links if link.record_id in self._alerted)),
+                "linked_n": float(len(counted)),
+                "alerted_n": float(sum(1 for link in counted if link.record_id in self._alerted)),
             }
             unit = self._unit_of(spec, row, at)
             env = Env({"action_time": at, "unit_code": unit}, facts, self.ctx)
