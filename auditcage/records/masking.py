@@ -6,6 +6,7 @@ codes are not. Rules always evaluate on the raw values; only what is shown is ma
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -96,3 +97,14 @@ def _walk(value: Any, path: str) -> Any:
     if isinstance(value, list):
         return [_walk(item, f"{path}[]") for item in value]
     return value
+
+
+_ID_IN_TEXT: Final = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{9}[\dXx](?![0-9A-Za-z])")
+_PHONE_IN_TEXT: Final = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def mask_text(text: str) -> str:
+    """Free text (a rendered message) with ID numbers and mobile numbers in it masked: the
+    last safety net for what leaves the system in notifications and logs."""
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0)), text)
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
