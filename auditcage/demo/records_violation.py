@@ -20,7 +20,7 @@ from auditcage.demo.records import (
     subject,
     vehicle_ids,
 )
-from auditcage.demo.timeutil import add_working_days, at, hours_on
+from auditcage.demo.timeutil import add_working_days, at, hours_on, is_workday
 
 # Illustrative violation codes (5-digit style of the post-2022 table; amounts are a local standard).
 # code: (description, points, fine_min, fine_max, standard fine, warning allowed)
@@ -111,6 +111,15 @@ def _block(
     return block
 
 
+def due_date(delivered: datetime) -> str:
+    """The last day to pay: 15 days from the day after delivery (行政处罚法 第67条), moved to the
+    next working day when it is not one (民法典 第203条; catalogue §0.2 item 7)."""
+    day = delivered.date() + timedelta(days=15)
+    while not is_workday(day):
+        day += timedelta(days=1)
+    return day.isoformat()
+
+
 def _penalty(
     run: Run, code: str, license_no: str, operator: str
 ) -> tuple[int, float, list[str], str | None]:
@@ -150,6 +159,13 @@ def _decision(
         "delivered_at": delivered.isoformat(),
         "delivery_method": delivery,
     }
+
+
+def _delivered(rec: Record, decided: datetime, block: dict[str, Any] | None = None) -> datetime:
+    """When the decision of `rec` was delivered (its decision block), else when it was made."""
+    decision = (block or rec.get("violation") or {}).get("decision") or {}
+    text = decision.get("delivered_at")
+    return datetime.fromisoformat(text) if text else decided
 
 
 def _payment_later(
@@ -203,7 +219,7 @@ def _payment_later(
             "channel": channel,
             "paid_at": paid.isoformat(),
             "bank_txn_id": txn,
-            "due_date": (decided.date() + timedelta(days=15)).isoformat(),
+            "due_date": due_date(_delivered(rec, decided)),
         },
     }
     pay["violation"].pop("notice", None)
@@ -436,8 +452,8 @@ def _at_window(
         "decision": _decision(
             run, dec, serial, t, w.police_id, doc_no, kinds, fine, points, "on_spot"
         ),
-        "payment": {"status": "unpaid", "due_date": (day + timedelta(days=15)).isoformat()},
     }
+    dec["violation"]["payment"] = {"status": "unpaid", "due_date": due_date(_delivered(dec, t))}
     yield dec
     yield from _payment_later(run, office, serial, step + 3, dec, t, doc_no, fine)
 
@@ -516,7 +532,7 @@ def field(run: Run, office: Office, day: date) -> Iterator[Record]:
     block["decision"] = _decision(
         run, dec, serial, t, officer, doc_no, kinds, fine, points, "on_spot"
     )
-    block["payment"] = {"status": "unpaid", "due_date": (day + timedelta(days=15)).isoformat()}
+    block["payment"] = {"status": "unpaid", "due_date": due_date(_delivered(dec, t, block))}
     dec["violation"] = block
     yield dec
     filed_day = add_working_days(day, 1)
@@ -546,6 +562,16 @@ def field(run: Run, office: Office, day: date) -> Iterator[Record]:
     yield from sorted([filing, *later], key=lambda r: r["action_time"])  # payment may come first
 
 
+def _remit_time(run: Run, officer: str, paid: datetime) -> datetime:
+    """The officer hands the cash to the unit on his next duty day within the two working days
+    the law allows (行政处罚法 第71条), or at the end of the same shift when he is off on both."""
+    for n in (1, 2):
+        day = add_working_days(paid.date(), n)
+        if run.prov.field_on_duty(officer, day):
+            return at(day, run.rng.uniform(9 * 60, 11 * 60))
+    return max(paid + timedelta(minutes=15), at(paid.date(), 18 * 60 + 40))  # shift ends 19:30
+
+
 def _cash(
     run: Run, office: Office, serial: str, dec: Record, t: datetime, officer: str, fine: float
 ):
@@ -553,7 +579,7 @@ def _cash(
     rng = run.rng
     receipt = run.document(officer, "fine_receipt", office.unit_code, t.date())
     paid = t + timedelta(minutes=2)
-    remitted = at(add_working_days(t.date(), 1), rng.uniform(9 * 60, 11 * 60))
+    remitted = _remit_time(run, officer, paid)
     deposited = at(add_working_days(remitted.date(), 1), rng.uniform(9 * 60, 11 * 60))
     txn = f"BK{deposited:%Y%m%d}{serial[-10:]}"
     payment = {
@@ -561,7 +587,7 @@ def _cash(
         "channel": "on_spot",
         "receipt_no": receipt,
         "paid_at": paid.isoformat(),
-        "due_date": (t.date() + timedelta(days=15)).isoformat(),
+        "due_date": due_date(_delivered(dec, t)),
     }
     steps = (
         ("collect", paid, officer, {}),
@@ -689,12 +715,6 @@ def seizure(run: Run, office: Office, day: date) -> Iterator[Record]:
     seize["violation"] = block
     yield seize
     docs_day = add_working_days(day, rng.randrange(1, 4))
-    t_docs = run.office_start(office, docs_day, span=60)
-    w = run.window(office, docs_day)
-    if t_docs is None or w is None:
-        return
-    measure = {**measure, "docs_submitted_at": t_docs.isoformat()}
-    block = {**block, "measure": measure}
     recs = list(
         _at_window(
             run,
@@ -713,6 +733,13 @@ def seizure(run: Run, office: Office, day: date) -> Iterator[Record]:
             step=2,
         )
     )
+    if not recs:
+        return
+    # The party brings the missing documents to the window (the first step of the visit), then
+    # accepts processing: the documents are submitted before the decision, never after it.
+    measure = {**measure, "docs_submitted_at": recs[0]["action_time"]}
+    for r in recs:
+        r["violation"] = {**r["violation"], "measure": measure}
     payment = [r for r in recs if r["action"] == "collect"]
     recs = [r for r in recs if r["action"] != "collect"]
     yield from recs
