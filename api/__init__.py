@@ -16,11 +16,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     from api import db, errors
-    from api.v1 import health, records, reference
+    from api.v1 import alerts, health, links, records, reference
 
     db.init_app(app, settings)
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(reference.bp)
+    app.register_blueprint(alerts.bp)
+    app.register_blueprint(links.bp)
     return app

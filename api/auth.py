@@ -60,3 +60,41 @@ def admin_token_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
+
+
+# --- staff: bureau chiefs, inspectors (until the console's accounts, a signed staff token) -------
+
+STAFF_SALT = "auditcage.staff-token"
+
+
+def issue_staff_token(secret: str, staff_id: str) -> str:
+    """A bearer token naming one staff member (issued by `auditcage token issue`)."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(secret, salt=STAFF_SALT).dumps(staff_id)
+
+
+def staff_required(view: F) -> F:
+    """The caller is an active staff member (R2); g.viewer carries role and jurisdiction."""
+    from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+    from notifications.access import viewer_of
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        presented = _presented_key()
+        if presented is None:
+            raise Unauthorized("a staff token is required (Authorization: Bearer <token>)")
+        settings = db.settings()
+        try:
+            staff_id = URLSafeTimedSerializer(settings.secret_key, salt=STAFF_SALT).loads(
+                presented, max_age=int(settings.staff_token_ttl.total_seconds())
+            )
+        except BadSignature:
+            raise Unauthorized("this staff token is not valid or has expired") from None
+        ref = db.reference_cache().index(db.session())
+        g.viewer = viewer_of(ref, str(staff_id))
+        g.reference = ref
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]

@@ -10,8 +10,18 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from auditcage.errors import AuditcageError, Forbidden, InvalidInput, NotFound, ReferenceDataError
+from notifications.lifecycle import InvalidTransition, StaleAlert
+from notifications.links import LinkError
 
-HTTP_STATUS: Final = {NotFound: 404, Forbidden: 403, InvalidInput: 400, ReferenceDataError: 422}
+HTTP_STATUS: Final = {
+    NotFound: 404,
+    Forbidden: 403,
+    InvalidInput: 400,
+    ReferenceDataError: 422,
+    InvalidTransition: 409,
+    StaleAlert: 409,
+    LinkError: 403,
+}
 
 
 def init_app(app: Flask) -> None:

@@ -65,11 +65,12 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
         A newly published rule version is picked up without a restart.
         """
         from auditcage.engine.runner import RecordWorker
+        from notifications.worker import NotificationWorker
 
         settings = settings_of(ctx)
-        worker = RecordWorker(
-            sessions_of(settings), rules_dir=settings.rules_dir, batch_size=batch_size
-        )
+        sessions = sessions_of(settings)
+        worker = RecordWorker(sessions, rules_dir=settings.rules_dir, batch_size=batch_size)
+        notifications = NotificationWorker(sessions, settings)
         while True:
             result = worker.run_once(as_of=_as_of(as_of))
             if once or result.records:
@@ -77,10 +78,36 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
                     f"rules {result.version}: {result.records} records, {result.hits} new hits"
                     f" ({result.late} late), state rebuilt from {result.rebuilt_from} records"
                 )
+            report = notifications.run_once(now=_as_of(as_of))
+            if once or report.routed or report.escalations or report.delivery.attempts:
+                d = report.delivery
+                click.echo(
+                    f"alerts: {report.routed} routed, {report.escalations} escalation steps, "
+                    f"{report.digests} digests; deliveries: {d.sent} sent, {d.retrying} to "
+                    f"retry, {d.failed} failed"
+                )
             if once:
                 return
             if not result.records:
                 time.sleep(idle)
+
+    @main.command()
+    @click.option("--once", is_flag=True, help="Deliver what is due once and exit.")
+    @click.option("--idle", default=5.0, show_default=True, help="Seconds between passes.")
+    @click.pass_context
+    def notifier(ctx: click.Context, once: bool, idle: float) -> None:
+        """Deliver queued notifications through apprise (retries, back-off, fallback)."""
+        from notifications.worker import NotificationWorker
+
+        settings = settings_of(ctx)
+        worker = NotificationWorker(sessions_of(settings), settings)
+        while True:
+            d = worker.deliver_only()
+            if once or d.attempts:
+                click.echo(f"deliveries: {d.sent} sent, {d.retrying} to retry, {d.failed} failed")
+            if once:
+                return
+            time.sleep(idle)
 
     @main.command()
     @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))

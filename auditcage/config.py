@@ -21,6 +21,7 @@ class Settings:
     rules_dir: Path = DEFAULT_RULES_DIR
     timezone: str = "Asia/Shanghai"
     link_ttl: timedelta = timedelta(days=3)
+    staff_token_ttl: timedelta = timedelta(days=30)
     # Where links in pushed messages point (the console / API as the chiefs' devices reach it).
     public_url: str = "http://127.0.0.1:8000"
     # Comma-separated "source_system=key" pairs; each source system authenticates with its own key.

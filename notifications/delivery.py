@@ -80,7 +80,9 @@ def send(url: str, title: str, body: str) -> None:
     if not notifier.add(url):
         raise DeliveryError(f"apprise cannot load this {scheme_of(url)}:// URL", permanent=True)
     try:
-        delivered = notifier.notify(title=title, body=body)
+        # Messages are plain text with line breaks; without the format apprise treats them as
+        # HTML and e-mail clients run the lines together.
+        delivered = notifier.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT)
     except Exception as exc:  # a plugin may raise whatever its transport raises; a retry may help
         raise DeliveryError(f"{type(exc).__name__}: {redact(str(exc))}") from exc
     if not delivered:

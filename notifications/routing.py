@@ -229,6 +229,21 @@ def route(
     )
 
 
+def recipients_for(
+    selectors: Sequence[Selector],
+    facts: AlertFacts,
+    ref: ReferenceIndex,
+    *,
+    kind: str = "escalation",
+    relatedness: Related | None = None,
+) -> tuple[list[Recipient], list[Substitution]]:
+    """The people `selectors` name for this alert, with the same recusal as `route` (an
+    escalation must not reach an actor or a relative either)."""
+    people = _People(ref, facts, relatedness or _cached_relatedness(ref))
+    notes: list[Substitution] = list(people.tree_notes)
+    return people.recipients(selectors, kind, notes), notes
+
+
 def _cached_relatedness(ref: ReferenceIndex) -> Related:
     # enrich.related builds its R4/R9 index once per ReferenceIndex
     return lambda a, b, *, at=None: related(a, b, ref, at=at)

@@ -9,6 +9,7 @@ from auditcage.rulepacks import models as rulepacks_models
 from auditcage.storage.base import Base
 from notifications import lifecycle_models  # noqa: F401  (Alembic sees the §4.4 loop)
 from notifications import models as notifications_models  # noqa: F401  (Alembic sees the outbox)
+from notifications import routing_models  # noqa: F401  (Alembic sees the routing decisions)
 
 __all__ = [
     "Base",

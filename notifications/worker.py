@@ -1,0 +1,76 @@
+"""One notification pass: route new alerts, escalate, queue digests, deliver what is due.
+
+Each step commits on its own, so a crash between them loses nothing: the next pass resumes from
+the database (unrouted alerts, unmet deadlines and their escalation level, pending outbox rows).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from auditcage import clock
+from auditcage.config import Settings
+from auditcage.reference.service import build_index
+from notifications import pipeline
+from notifications.delivery import DeliveryReport, deliver_due
+from notifications.policy import load_policy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PassReport:
+    routed: int
+    escalations: int
+    digests: int
+    delivery: DeliveryReport
+
+
+def rule_names(rules_dir: Path) -> dict[str, str]:
+    from auditcage.engine.session import load_rules
+
+    ruleset, _ = load_rules(rules_dir)
+    return {rule.id: rule.name.zh for rule in ruleset.rules}
+
+
+class NotificationWorker:
+    def __init__(
+        self, sessions: sessionmaker[Session], settings: Settings, *, worker_id: str | None = None
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.worker_id = worker_id or f"{socket.gethostname()}:{id(self):x}"
+        self._names: dict[str, str] | None = None
+
+    def notifier(self, session: Session) -> pipeline.Notifier:
+        if self._names is None:
+            self._names = rule_names(self.settings.rules_dir)
+        policy = load_policy(self.settings.rules_dir / "routing.yaml")
+        return pipeline.Notifier(
+            ref=build_index(session), policy=policy, settings=self.settings, rule_names=self._names
+        )
+
+    def run_once(self, *, now: datetime | None = None, deliver: bool = True) -> PassReport:
+        now = now or clock.now()
+        with self.sessions.begin() as session:
+            notifier = self.notifier(session)
+            routed = pipeline.route_new_alerts(session, notifier, now=now)
+        with self.sessions.begin() as session:
+            escalations = pipeline.escalate(session, self.notifier(session), now=now)
+        with self.sessions.begin() as session:
+            digests = pipeline.send_digests(session, self.notifier(session), now=now)
+        delivery = (
+            deliver_due(self.sessions, worker_id=self.worker_id, now=now, limit=200)
+            if deliver
+            else DeliveryReport()
+        )
+        return PassReport(routed, escalations, digests, delivery)
+
+    def deliver_only(self, *, now: datetime | None = None) -> DeliveryReport:
+        return deliver_due(self.sessions, worker_id=self.worker_id, now=now, limit=200)
