@@ -348,6 +348,37 @@ from auditcage.cli_engine import register as _register_engine  # noqa: E402
 _register_engine(main, _sessions, _settings, _cli_actor)
 
 
+# --- staff tokens -------------------------------------------------------------------------------
+
+
+@main.group()
+def token() -> None:
+    """Bearer tokens for staff using the alerts API (chiefs' devices, inspectors' tools)."""
+
+
+@token.command("issue")
+@click.argument("staff_id")
+@click.pass_context
+def token_issue(ctx: click.Context, staff_id: str) -> None:
+    """Print a token naming STAFF_ID (an active R2 member); valid AUDITCAGE_STAFF_TOKEN_TTL."""
+    from api.auth import issue_staff_token
+    from auditcage.audit import trail
+    from auditcage.reference.service import build_index
+    from notifications.access import viewer_of
+
+    settings = _settings(ctx)
+    with _sessions(settings).begin() as session:
+        viewer = viewer_of(build_index(session), staff_id)
+        trail.record(
+            session,
+            actor=_cli_actor(),
+            action="staff_token.issued",
+            subject=("staff", staff_id),
+            detail={"role": viewer.role, "ttl_s": int(settings.staff_token_ttl.total_seconds())},
+        )
+    click.echo(issue_staff_token(settings.secret_key, staff_id))
+
+
 # --- audit trail --------------------------------------------------------------------------------
 
 

@@ -179,15 +179,23 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
         """Check every pack, rule and condition; print each problem as file:line: rule: field."""
         from auditcage.engine.compiled import compile_ruleset
         from auditcage.rulepacks.packs import load_ruleset
+        from notifications.policy import validate_policy
 
-        ruleset, issues = load_ruleset(rules_dir or settings_of(ctx).rules_dir)
+        directory = rules_dir or settings_of(ctx).rules_dir
+        ruleset, issues = load_ruleset(directory)
         _, compile_issues = compile_ruleset(ruleset)
-        problems = [*issues, *compile_issues]
+        routing = directory / "routing.yaml"
+        policy_issues = validate_policy(routing) if routing.exists() else []
+        problems = [*issues, *compile_issues, *policy_issues]
         for issue in problems:
             click.echo(str(issue), err=True)
         if problems:
             sys.exit(1)
-        click.echo(f"{len(ruleset.rules)} rules in {len(ruleset.packs)} packs: no problem")
+        click.echo(
+            f"{len(ruleset.rules)} rules in {len(ruleset.packs)} packs"
+            + (" and the routing policy" if routing.exists() else "")
+            + ": no problem"
+        )
 
     @rules.command("test")
     @click.option("--rules", "rules_dir", type=click.Path(exists=True, path_type=Path))

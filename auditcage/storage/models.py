@@ -7,9 +7,11 @@ from auditcage.records import models as records_models
 from auditcage.reference import models as reference_models
 from auditcage.rulepacks import models as rulepacks_models
 from auditcage.storage.base import Base
-from notifications import lifecycle_models  # noqa: F401  (Alembic sees the §4.4 loop)
+from notifications import (
+    lifecycle_models,  # noqa: F401  (Alembic sees the §4.4 loop)
+    routing_models,  # noqa: F401  (Alembic sees the routing decisions)
+)
 from notifications import models as notifications_models  # noqa: F401  (Alembic sees the outbox)
-from notifications import routing_models  # noqa: F401  (Alembic sees the routing decisions)
 
 __all__ = [
     "Base",

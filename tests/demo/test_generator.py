@@ -14,8 +14,8 @@ import pytest
 from stdnum.cn import ric
 
 from auditcage.demo import generate, write_scenario
-from auditcage.demo.plants import planted_ids
 from auditcage.demo.identity import vin_check
+from auditcage.demo.plants import planted_ids
 
 # Catalogue §7.2, field names exactly as the contract lists them.
 REFERENCE_FIELDS: dict[str, set[str]] = {
@@ -283,7 +283,9 @@ def test_write_scenario_writes_reference_records_and_planted(tmp_path: Path):
     lines = records_path.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line) for line in lines] == list(province.iter_records())
     planted = [json.loads(line) for line in (tmp_path / "planted.jsonl").read_text().splitlines()]
-    assert {"catalogue_id", "serial_no", "record_ids", "note", "fires", "severity"} == set(planted[0])
+    assert {"catalogue_id", "serial_no", "record_ids", "note", "fires", "severity"} == set(
+        planted[0]
+    )
     assert {p["catalogue_id"] for p in planted} >= {"STF-04", "VEH-04", "CP-14", "QUARANTINE"}
     vehicles = (reference_dir / "vehicles.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(vehicles) == len(province.reference["vehicles"])

@@ -4,32 +4,27 @@ apprise to a real SMTP server and a real webhook, masked, and acknowledged by it
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
-import yaml
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from auditcage import clock
-from auditcage.alerts import grouping
-from auditcage.alerts.models import Alert, Hit
+from auditcage.alerts.models import Alert
 from auditcage.audit import trail
-from auditcage.config import DEFAULT_RULES_DIR, Settings
-from auditcage.records.intake import accept_batch
-from auditcage.reference.service import build_index, replace_dataset
+from auditcage.config import Settings
+from auditcage.reference.service import build_index
 from notifications import pipeline
 from notifications.delivery import deliver_due
 from notifications.lifecycle_models import AlertAssignment
 from notifications.policy import load_policy
 from tests.notifications import province as p
 from tests.notifications.receivers import HttpReceiver, SmtpReceiver, wait_until
+from tests.notifications.scenario import NOW, SUBJECT_ID, store_and_route
 
 pytestmark = pytest.mark.db
-
-NOW = datetime(2026, 11, 17, 10, 0, tzinfo=clock.SHANGHAI)  # a Tuesday
-SUBJECT_ID = "320102199001011232"
 
 
 def _staff(smtp: SmtpReceiver, http: HttpReceiver) -> list[dict[str, Any]]:
@@ -41,53 +36,6 @@ def _staff(smtp: SmtpReceiver, http: HttpReceiver) -> list[dict[str, Any]]:
         url = smtp.url(f"{sid.lower()}@jj.example") if sid in by_mail else http.url(f"/wecom/{sid}")
         rows.append({**row, "notify": [url]})
     return rows
-
-
-def _record() -> dict[str, Any]:
-    bases = yaml.safe_load((DEFAULT_RULES_DIR / "examples" / "base_records.yaml").read_text())
-    record = dict(bases["violation"])
-    record.update(
-        record_id="violation:E2E-0001",
-        serial_no="3201020000000001",
-        unit_code=p.EAST_WINDOW,
-        operator_id=p.OPERATOR,
-        operator_role="police",
-        subject_id_no=SUBJECT_ID,
-        license_no=SUBJECT_ID,
-        license_holder_id_no=SUBJECT_ID,
-        action_time="2026-11-17T09:40:00+08:00",
-        accepted_at="2026-11-17T09:30:00+08:00",
-        completed_at="2026-11-17T09:40:00+08:00",
-    )
-    record["violation"] = {
-        **record["violation"],
-        "decision": {**record["violation"]["decision"], "decided_by": p.OPERATOR},
-    }
-    return record
-
-
-def _red_alert(session: Session) -> Alert:
-    at = datetime(2026, 11, 17, 9, 40, tzinfo=clock.SHANGHAI)
-    hit = Hit(
-        id="e2e-hit-1",
-        rule_id="VIO-03",
-        sub=None,
-        severity="red",
-        kind="C",
-        aspect=None,
-        key="plate_no=黔A12345",
-        serials=["3201020000000001"],
-        record_ids=["violation:E2E-0001"],
-        unit_code=p.EAST_WINDOW,
-        at=at,
-        message=f"号牌黔A12345 50分钟内由10个不同驾驶证（含{SUBJECT_ID}）处理记分违法",
-        rule_version="test",
-        anchor_record_id="violation:E2E-0001",
-        detail={},
-    )
-    session.add(hit)
-    session.flush()
-    return grouping.attach(session, hit, cooldown=timedelta(hours=1))
 
 
 @pytest.fixture
@@ -105,23 +53,7 @@ def _route_and_deliver(committing_engine: Engine, smtp_receiver, http_receiver):
         secret_key="test-secret",
         public_url="http://console.test",
     )
-    with Session(committing_engine) as session, session.begin():
-        replace_dataset(session, "units", p.UNITS, source="test", actor="test")
-        replace_dataset(
-            session, "staff", _staff(smtp_receiver, http_receiver), source="test", actor="test"
-        )
-        report = accept_batch(session, [(1, _record())], source="test")
-        assert report.accepted == 1, report
-        alert = _red_alert(session)
-        alert_id = alert.id
-    with Session(committing_engine) as session, session.begin():
-        notifier = pipeline.Notifier(
-            ref=build_index(session),
-            policy=load_policy(),
-            settings=settings,
-            rule_names={"VIO-03": "一车多证短时密集处理"},
-        )
-        assert pipeline.route_new_alerts(session, notifier, now=NOW) == 1
+    alert_id = store_and_route(committing_engine, settings, _staff(smtp_receiver, http_receiver))
     report = deliver_due(committing_engine, worker_id="test", now=NOW)
     assert wait_until(lambda: len(smtp_receiver.mails) >= 2)
     return alert_id, settings, report
@@ -180,7 +112,7 @@ def test_the_owners_signed_link_acknowledges_the_alert(
 def test_routing_twice_pushes_nothing_twice(
     routed, committing_engine: Engine, smtp_receiver: SmtpReceiver, http_receiver: HttpReceiver
 ) -> None:
-    alert_id, settings, _ = routed
+    _, settings, _ = routed
     before = len(smtp_receiver.mails) + len(http_receiver.posts)
     with Session(committing_engine) as session, session.begin():
         notifier = pipeline.Notifier(

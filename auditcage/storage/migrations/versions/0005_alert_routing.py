@@ -40,9 +40,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("alert_id", name=op.f("pk_alert_routing")),
     )
     for column in ("at", "severity", "operator_id", "brigade_code", "lead_alert_id"):
-        op.create_index(
-            op.f(f"ix_alert_routing_{column}"), "alert_routing", [column], unique=False
-        )
+        op.create_index(op.f(f"ix_alert_routing_{column}"), "alert_routing", [column], unique=False)
 
 
 def downgrade() -> None:
