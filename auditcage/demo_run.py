@@ -98,6 +98,22 @@ def run_demo(
         f"evaluated {evaluated.records} records with the rule packs: {evaluated.hits} hits "
         f"({', '.join(f'{rule} {n}' for rule, n in ranked[:12])}{' …' if len(ranked) > 12 else ''})"
     )
+    planted = {c.catalogue_id for c in province.planted if c.fires} - {"QUARANTINE"}
+    echo(f"planted cases of {len(planted)} catalogue ids (see {out_dir}/planted.jsonl)")
+    from notifications.worker import NotificationWorker
+
+    # Demo addresses (example.test) cannot receive: messages are queued, not sent; point R2
+    # `notify` at real receivers and run `auditcage notifier` to deliver them.
+    notified = NotificationWorker(sessions, settings).run_once(deliver=False)
+    echo(
+        f"acknowledgement loop: {notified.routed} alerts routed and queued for their chiefs, "
+        f"{notified.escalations} escalation steps, {notified.digests} digests"
+    )
+    echo("staff tokens for the alerts API (Authorization: Bearer <token>):")
+    for staff_id, label in _demo_staff(sessions):
+        from api.auth import issue_staff_token
+
+        echo(f"  {label:<28}{staff_id:<10}{issue_staff_token(settings.secret_key, staff_id)}")
     echo(f"database: {settings.database_url}")
     echo("source-system keys (Authorization: Bearer <key>):")
     for key, source in settings.source_key_map().items():
@@ -112,10 +128,32 @@ def run_demo(
             while True:
                 time.sleep(5)
                 worker.run_once()
+                notifications.run_once(deliver=False)
 
+        notifications = NotificationWorker(sessions, settings)
         threading.Thread(target=keep_evaluating, name="record-worker", daemon=True).start()
         echo(f"serving on http://{settings.host}:{settings.port}  (Ctrl-C stops)")
         create_app(settings).run(host=settings.host, port=settings.port, threaded=True)
+
+
+def _demo_staff(sessions) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """One active member per role that uses the loop: chiefs, inspection, leadership."""
+    from auditcage.reference.service import build_index
+
+    wanted = {
+        "brigade_head": "大队长 brigade chief",
+        "detachment_head": "支队长 detachment chief",
+        "inspector_discipline": "纪检督察 inspector",
+        "province_head": "总队长 provincial chief",
+    }
+    with sessions.begin() as session:
+        staff = build_index(session).rows("staff")
+    found: dict[str, tuple[str, str]] = {}
+    for row in sorted(staff, key=lambda r: str(r["staff_id"])):
+        position = row.get("position")
+        if position in wanted and position not in found and row.get("status") == "active":
+            found[position] = (str(row["staff_id"]), wanted[position])
+    return [found[p] for p in wanted if p in found]
 
 
 def _demo_keys() -> str:

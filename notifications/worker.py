@@ -58,9 +58,13 @@ class NotificationWorker:
 
     def run_once(self, *, now: datetime | None = None, deliver: bool = True) -> PassReport:
         now = now or clock.now()
-        with self.sessions.begin() as session:
-            notifier = self.notifier(session)
-            routed = pipeline.route_new_alerts(session, notifier, now=now)
+        routed = 0
+        while True:  # in batches, each committed: a long backlog is routed a piece at a time
+            with self.sessions.begin() as session:
+                batch = pipeline.route_new_alerts(session, self.notifier(session), now=now)
+            routed += batch
+            if batch < pipeline.ROUTE_BATCH:
+                break
         with self.sessions.begin() as session:
             escalations = pipeline.escalate(session, self.notifier(session), now=now)
         with self.sessions.begin() as session:

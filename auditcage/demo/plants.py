@@ -18,9 +18,18 @@ from typing import Any
 from auditcage.demo import identity
 from auditcage.demo.population import Car, Person, Population, make_person
 from auditcage.demo.province import Office, Window, World
-from auditcage.demo.records import Record, Run, at_backend, at_window, base, subject, vehicle_ids
+from auditcage.demo.records import (
+    Record,
+    Run,
+    at_backend,
+    at_window,
+    base,
+    role_of,
+    subject,
+    vehicle_ids,
+)
 from auditcage.demo.reference import car_row, licence_row
-from auditcage.demo.timeutil import TZ, add_working_days, is_workday
+from auditcage.demo.timeutil import TZ, add_working_days, is_workday, next_workday
 
 PlantFn = Callable[["PlantContext"], list[Record]]
 SEVERITIES = ("red", "orange", "yellow", "blue")
@@ -100,6 +109,8 @@ class PlantContext:
     # ---- bookkeeping ------------------------------------------------------------------------
     def plant(self, spec: PlantSpec) -> PlantedCase:
         records = spec.fn(self)
+        if spec.catalogue_id not in PAPERWORK_EXEMPT:
+            records = records + archived(records, self.world)
         end = self.world.end.isoformat()
         records = [r for r in records if r["action_time"][:10] < end]
         self.records.extend(records)
@@ -255,6 +266,64 @@ class PlantContext:
         if licence is not None:
             rec.update(license_no=licence, license_holder_id_no=licence)
         return rec
+
+
+# Plants whose subject is the archiving itself keep their files as they built them.
+PAPERWORK_EXEMPT = frozenset({"CP-44", "CP-45"})
+_FILED_SERVICES = ("vehicle", "license", "accident")
+
+
+def archived(records: list[Record], world: World) -> list[Record]:
+    """The archive step a real unit takes after a planted item is closed (CP-44: within 30
+    days), so that a plant about one abuse does not also leave an unarchived file behind. The
+    step comes after the item's last record, on a working day after its completion, by the
+    unit's archive post (posts stay separate: CP-32)."""
+    offices = {o.unit_code: o for d in world.detachments for o in d.offices}
+    by_serial: dict[str, list[Record]] = {}
+    for rec in records:
+        by_serial.setdefault(rec["serial_no"], []).append(rec)
+    out = []
+    for steps in by_serial.values():
+        if any(r["action"] == "archive" for r in steps):
+            continue
+        closing = [r for r in steps if _closes_a_file(r)]
+        if not closing:
+            continue
+        last = max(steps, key=lambda r: r["action_time"])
+        done = datetime.fromisoformat(last["action_time"])
+        day = next_workday(done.date())
+        at = datetime(day.year, day.month, day.day, 10, 0, tzinfo=TZ)
+        office = offices.get(last["unit_code"])
+        archivist = getattr(office, "archivist", None) or "SYS:archive"
+        rec = {
+            **last,
+            "record_id": f"{last['record_id']}:archive",
+            "step": max(int(r.get("step") or 0) for r in steps) + 1,
+            "action": "archive",
+            "action_time": at.isoformat(),
+            "operator_id": archivist,
+        }
+        for name in ("amount", "amount_kind", "document_no", "document_kind", "reason_code"):
+            rec.pop(name, None)
+        for name in ("window_id", "terminal_id", "operator_cert_serial"):
+            rec.pop(name, None)
+        staff = world.staff.get(archivist)
+        if office is not None and staff is not None and archivist in office.backend:
+            at_backend(rec, office, archivist)
+            rec["operator_role"] = role_of(staff)
+            if staff.cert_serial:
+                rec["operator_cert_serial"] = staff.cert_serial
+        else:
+            rec.update(channel="system", operator_role="system")
+        out.append(rec)
+    return out
+
+
+def _closes_a_file(rec: Record) -> bool:
+    if rec["service"] in _FILED_SERVICES:
+        return bool(rec.get("completed_at")) or bool((rec.get("accident") or {}).get("closed_at"))
+    violation = rec.get("violation") or {}
+    return violation.get("procedure") == "general" and bool(rec.get("completed_at"))
 
 
 def invalid_records(ctx: PlantContext) -> list[PlantedCase]:
