@@ -367,10 +367,40 @@ def review(
 
 
 def close(session: Session, alert_id: int, actor: str, *, note: str = "") -> TrackingState:
-    """Close an alert whose report was accepted (after any sampling by the 总队督察)."""
+    """审核通过后结案. A lead (§0.5 item 6 iii) closes its member alerts with it."""
     alert = _alert(session, alert_id)
     _move(session, alert, Action.CLOSE, actor, {"note": note})
+    _close_members(session, alert, actor)
     return tracking(session, alert.id)
+
+
+def _close_members(session: Session, lead: Alert, actor: str) -> None:
+    from notifications.routing_models import AlertRouting
+
+    members = session.scalars(
+        select(Alert)
+        .join(AlertRouting, AlertRouting.alert_id == Alert.id)
+        .where(AlertRouting.lead_alert_id == lead.id)
+    ).all()
+    for member in members:
+        if member.status in (AlertStatus.CLOSED, AlertStatus.DISMISSED):
+            continue
+        before = member.status
+        member.status = AlertStatus.CLOSED
+        member.status_changed_at = clock.now()
+        for deadline in session.scalars(
+            select(AlertDeadline).where(AlertDeadline.alert_id == member.id)
+        ):
+            deadline.active = False
+        log_event(
+            session,
+            member,
+            actor,
+            "close_with_lead",
+            from_status=before,
+            to_status=AlertStatus.CLOSED,
+            detail={"lead_alert_id": lead.id},
+        )
 
 
 def dismiss(

@@ -69,12 +69,9 @@ class NotificationWorker:
             escalations = pipeline.escalate(session, self.notifier(session), now=now)
         with self.sessions.begin() as session:
             digests = pipeline.send_digests(session, self.notifier(session), now=now)
-        delivery = (
-            deliver_due(self.sessions, worker_id=self.worker_id, now=now, limit=200)
-            if deliver
-            else DeliveryReport()
-        )
+        # Deliveries happen in real time whatever `now` the pass evaluates deadlines at.
+        delivery = self.deliver_only() if deliver else DeliveryReport()
         return PassReport(routed, escalations, digests, delivery)
 
-    def deliver_only(self, *, now: datetime | None = None) -> DeliveryReport:
-        return deliver_due(self.sessions, worker_id=self.worker_id, now=now, limit=200)
+    def deliver_only(self) -> DeliveryReport:
+        return deliver_due(self.sessions, worker_id=self.worker_id, limit=200)

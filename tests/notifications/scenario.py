@@ -48,22 +48,35 @@ def record() -> dict[str, Any]:
 
 
 def red_alert(session: Session) -> Alert:
-    at = datetime(2026, 11, 17, 9, 40, tzinfo=clock.SHANGHAI)
+    return alert(session)
+
+
+def alert(
+    session: Session,
+    *,
+    severity: str = "red",
+    rule_id: str = "VIO-03",
+    hit_id: str = "e2e-hit-1",
+    at: datetime | None = None,
+    record_id: str = "violation:E2E-0001",
+) -> Alert:
+    """A stored hit filed into its alert, as the worker would leave it."""
+    at = at or datetime(2026, 11, 17, 9, 40, tzinfo=clock.SHANGHAI)
     hit = Hit(
-        id="e2e-hit-1",
-        rule_id="VIO-03",
+        id=hit_id,
+        rule_id=rule_id,
         sub=None,
-        severity="red",
+        severity=severity,
         kind="C",
         aspect=None,
-        key="plate_no=黔A12345",
+        key=f"plate_no=黔A12345;{hit_id}",
         serials=["3201020000000001"],
-        record_ids=["violation:E2E-0001"],
+        record_ids=[record_id],
         unit_code=p.EAST_WINDOW,
         at=at,
         message=f"号牌黔A12345 50分钟内由10个不同驾驶证（含{SUBJECT_ID}）处理记分违法",
         rule_version="test",
-        anchor_record_id="violation:E2E-0001",
+        anchor_record_id=record_id,
         detail={},
     )
     session.add(hit)
@@ -71,22 +84,31 @@ def red_alert(session: Session) -> Alert:
     return grouping.attach(session, hit, cooldown=timedelta(hours=1))
 
 
-def store_and_route(
-    engine: Engine, settings: Settings, staff: list[dict[str, Any]] | None = None
-) -> int:
-    """Load the province, store the record and its red alert, route it at NOW; the alert id."""
+def load_province(engine: Engine, staff: list[dict[str, Any]] | None = None) -> None:
+    """The province's units and staff, and the record every scenario alert is about."""
     with Session(engine) as session, session.begin():
         replace_dataset(session, "units", p.UNITS, source="test", actor="test")
         replace_dataset(session, "staff", staff or p.STAFF, source="test", actor="test")
         report = accept_batch(session, [(1, record())], source="test")
         assert report.accepted == 1, report
+
+
+def notifier(session: Session, settings: Settings) -> pipeline.Notifier:
+    return pipeline.Notifier(
+        ref=build_index(session),
+        policy=load_policy(),
+        settings=settings,
+        rule_names={"VIO-03": "一车多证短时密集处理"},
+    )
+
+
+def store_and_route(
+    engine: Engine, settings: Settings, staff: list[dict[str, Any]] | None = None
+) -> int:
+    """Load the province, store the record and its red alert, route it at NOW; the alert id."""
+    load_province(engine, staff)
+    with Session(engine) as session, session.begin():
         alert_id = red_alert(session).id
     with Session(engine) as session, session.begin():
-        notifier = pipeline.Notifier(
-            ref=build_index(session),
-            policy=load_policy(),
-            settings=settings,
-            rule_names={"VIO-03": "一车多证短时密集处理"},
-        )
-        assert pipeline.route_new_alerts(session, notifier, now=NOW) == 1
+        assert pipeline.route_new_alerts(session, notifier(session, settings), now=NOW) == 1
     return alert_id

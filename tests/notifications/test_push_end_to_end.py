@@ -121,3 +121,23 @@ def test_routing_twice_pushes_nothing_twice(
         assert pipeline.route_new_alerts(session, notifier, now=NOW) == 0
     deliver_due(committing_engine, worker_id="test", now=NOW)
     assert len(smtp_receiver.mails) + len(http_receiver.posts) == before
+
+
+def test_worker_once_routes_and_delivers_before_it_exits(
+    committing_engine: Engine, smtp_receiver: SmtpReceiver, http_receiver: HttpReceiver
+) -> None:
+    from click.testing import CliRunner
+
+    from auditcage.cli import main
+    from tests.notifications.scenario import alert, load_province
+
+    load_province(committing_engine, _staff(smtp_receiver, http_receiver))
+    with Session(committing_engine) as session, session.begin():
+        alert(session)
+    url = committing_engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(
+        main, ["--database-url", url, "worker", "--once", "--as-of", NOW.isoformat()]
+    )
+    assert result.exit_code == 0, result.output
+    assert re.search(r"alerts: [1-9]\d* routed", result.output), result.output
+    assert wait_until(lambda: any("e01@jj.example" in m.rcpt_tos for m in smtp_receiver.mails))
