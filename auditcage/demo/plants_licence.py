@@ -1019,10 +1019,16 @@ def cp_41(ctx: PlantContext) -> list[Record]:
 
 @near_miss("CP-41")
 def cp_41_quiet(ctx: PlantContext) -> list[Record]:
-    """A licence issued after exactly 30 minutes of safety education."""
+    """A licence issued after exactly 30 minutes of safety education, the exams passed."""
     learner = ctx.person(licensed=False)
+    passes = [
+        exam(ctx, learner, ctx.day(30), "09:00", 1, seconds=1500),
+        exam(ctx, learner, ctx.day(38), "09:30", 2, seconds=900),
+        exam(ctx, learner, ctx.day(46), "10:00", 3, seconds=1500),
+        exam(ctx, learner, ctx.day(46), "14:00", 4, seconds=1200),
+    ]
     t = ctx.t(ctx.day(54), "10:20")
-    return accept_issue(
+    return passes + accept_issue(
         ctx, learner, "LIC_ISSUE", t, t + timedelta(minutes=7), safety_education_minutes=30
     )
 

@@ -137,6 +137,9 @@ class LedgerBook:
             if rule.ledger.spec.link_record:
                 self._paths[rule.ledger.spec.link_record].append((rule.uid, rule.ledger.link_when))
         self._root: str | None = None
+        # A restarted worker: rows judgeable by this time were judged by its earlier life, with
+        # links it no longer has (runner.LEDGER_SWEEP keeps the time of its last sweep).
+        self.judged_until: datetime | None = None
 
     # --- while records stream -------------------------------------------------------------
 
@@ -201,6 +204,9 @@ class LedgerBook:
             at = _instant(row.get(spec.at))
             key = row.get(spec.key)
             if at is None or key in (None, "") or str(key) in judged or at + spec.grace > as_of:
+                continue
+            if self.judged_until is not None and at + spec.grace <= self.judged_until:
+                judged.add(str(key))
                 continue
             judged.add(str(key))
             links = self._links_of(spec, row)

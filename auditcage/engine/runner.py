@@ -36,6 +36,7 @@ from auditcage.rulepacks.model import Kind
 
 LATE_AFTER = timedelta(hours=24)  # catalogue §0.2 item 2
 CURSOR = "records"
+LEDGER_SWEEP = "ledger-sweep"  # its watermark: the as_of of the last sweep (ledger rules)
 
 
 @dataclass
@@ -94,6 +95,8 @@ class RecordWorker:
             return 0
         since = cursor.watermark - self.engine.horizon()
         self.evaluator.rates.complete_from = since  # earlier rate periods: history only
+        swept = session.get(WorkerCursor, LEDGER_SWEEP)
+        self.evaluator.ledgers.judged_until = swept.watermark if swept is not None else None
         rows = session.execute(
             select(Record.payload)
             .where(Record.seq <= cursor.seq, Record.action_time > since)
@@ -167,6 +170,12 @@ class RecordWorker:
         assert self.evaluator is not None
         with self.sessions.begin() as session:
             drafts = self.evaluator.sweep(as_of)
+            swept = session.get(WorkerCursor, LEDGER_SWEEP)
+            if swept is None:
+                swept = WorkerCursor(name=LEDGER_SWEEP, seq=0, ruleset_digest="")
+                session.add(swept)
+            if swept.watermark is None or as_of > swept.watermark:
+                swept.watermark, swept.updated_at = as_of, clock.now()
             new = store_hits(
                 session, drafts, version=self.version_label, cooldowns=self._cooldowns()
             )

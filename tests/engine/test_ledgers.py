@@ -114,3 +114,15 @@ def test_links_older_than_the_link_horizon_are_forgotten(tmp_path: Path) -> None
     evaluator.process(later, engine.enricher.enrich(later).derived)
     assert "violation:OLD" not in evaluator.ledgers._linked
     assert (later["action_time"] - old["action_time"]).days > ledgers.LINK_DAYS
+
+
+def test_a_restarted_worker_does_not_judge_again_what_its_last_sweep_judged(
+    tmp_path: Path,
+) -> None:
+    ruleset, rules = load_rules(_rules(tmp_path))
+    ref = _reference([_clip("BC-1", "2024-07-01T09:00:00+08:00")])
+    evaluator = build_engine(ruleset, rules, ref).evaluator()
+    evaluator.ledgers.judged_until = _t("2024-07-02T00:00:00+08:00")  # swept before the restart
+    assert [
+        h for h in evaluator.sweep(_t("2024-07-15T00:00:00+08:00")) if h.rule_id == "CP-46"
+    ] == []
