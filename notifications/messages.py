@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from auditcage import clock
 from auditcage.records.masking import mask_text
@@ -120,3 +121,40 @@ def digest(title: str, day: datetime, alerts: Sequence[AlertSummary], console_ur
     return Message(
         mask_text(f"{title} {clock.to_shanghai(day):%Y-%m-%d}"), mask_text("\n".join(lines))
     )
+
+
+def weekly_report(title: str, day: datetime, figures: Any, console_url: str) -> Message:
+    """The weekly report: figures, not a list (notifications.reports.WeeklyFigures)."""
+
+    def pct(value: float | None) -> str:
+        return "—" if value is None else f"{value * 100:.1f}%"
+
+    def counts(mapping: dict[str, int]) -> str:
+        return "，".join(f"{k} {v}" for k, v in mapping.items()) or "—"
+
+    lines = [
+        f"{title}（截至 {clock.to_shanghai(day):%Y-%m-%d}，近7日）",
+        f"预警总数：{figures.alerts}",
+        f"按等级：{counts({SEVERITY_ZH.get(k, k): v for k, v in figures.by_severity.items()})}",
+        f"按规则类别：{counts(figures.by_family)}",
+        f"按单位（前10）：{counts(figures.by_unit)}",
+        f"按时签收率：{pct(figures.acknowledged_on_time)}",
+        f"按时回告率：{pct(figures.reported_on_time)}",
+        f"属实率：{pct(figures.confirmed_rate)}",
+        f"预警最多的经办人：{counts(dict(figures.top_operators))}",
+        f"详见控制台：{console_url}",
+    ]
+    return Message(
+        mask_text(f"{title} {clock.to_shanghai(day):%Y-%m-%d}"), mask_text("\n".join(lines))
+    )
+
+
+def confirmed(alert: AlertSummary, link: str) -> Message:
+    """An orange alert closed as 属实: discipline inspection is told (§4.3)."""
+    lines = [
+        "【核查属实】以下预警经核查属实并已结案，请纪检督察知悉。",
+        *_head(alert),
+        f"查看：{link}",
+    ]
+    subject = f"【核查属实】{SEVERITY_ZH.get(alert.severity, '')}预警 {alert.alert_id}"
+    return Message(mask_text(subject), mask_text("\n".join(lines)))

@@ -26,10 +26,10 @@ from auditcage.config import Settings
 from auditcage.records.models import Record
 from auditcage.reference.index import ReferenceIndex
 from auditcage.rulepacks.model import Severity
-from notifications import lifecycle, links, messages, sweeper
+from notifications import lifecycle, links, messages, reports, sweeper
 from notifications.deadlines import DEFAULT_POLICY, DeadlinePolicy, Period, Target, Timekeeper
 from notifications.delivery import enqueue
-from notifications.lifecycle_models import AlertAssignment
+from notifications.lifecycle_models import AlertAssignment, AlertDeadline, FeedbackReport
 from notifications.policy import RoutingPolicy, Selector
 from notifications.routing import (
     Actors,
@@ -546,12 +546,22 @@ def send_digests(session: Session, notifier: Notifier, *, now: datetime | None =
             )
             .order_by(Alert.first_at)
         ).all()
+        if name == "red_briefing":  # new reds, and reds overdue on acknowledgement or feedback
+            alerts = list(dict.fromkeys([*alerts, *_overdue_reds(session, slot)]))
         for person in digest_recipients(name, notifier.policy, notifier.ref, slot):
-            mine = [a for a in alerts if _within(notifier.ref, a.unit_code, person.unit_code)]
-            summaries = [summarise(notifier, a, []) for a in mine]
-            message = messages.digest(
-                DIGEST_TITLES.get(name, name), slot, summaries, notifier.settings.public_url
-            )
+            title = DIGEST_TITLES.get(name, name)
+            if name == "weekly_report":
+                figures = reports.weekly_figures(
+                    session,
+                    slot - span,
+                    slot,
+                    lambda code, unit=person.unit_code: _within(notifier.ref, code, unit),
+                )
+                message = messages.weekly_report(title, slot, figures, notifier.settings.public_url)
+            else:
+                mine = [a for a in alerts if _within(notifier.ref, a.unit_code, person.unit_code)]
+                summaries = [summarise(notifier, a, []) for a in mine]
+                message = messages.digest(title, slot, summaries, notifier.settings.public_url)
             _queue(
                 session,
                 person,
@@ -559,6 +569,58 @@ def send_digests(session: Session, notifier: Notifier, *, now: datetime | None =
                 kind="digest",
                 dedupe_key=f"digest:{name}:{slot.isoformat()}:{person.unit_code}",
                 alert_id=None,
+            )
+            queued += 1
+    return queued
+
+
+def _overdue_reds(session: Session, at: datetime) -> list[Alert]:
+    return list(
+        session.scalars(
+            select(Alert)
+            .join(AlertDeadline, AlertDeadline.alert_id == Alert.id)
+            .where(
+                Alert.severity == "red",
+                AlertDeadline.active.is_(True),
+                AlertDeadline.met_at.is_(None),
+                AlertDeadline.due_at < at,
+            )
+            .distinct()
+        ).all()
+    )
+
+
+def notify_confirmed(session: Session, notifier: Notifier, *, now: datetime | None = None) -> int:
+    """Discipline inspection hears of every orange alert closed as 属实 (§4.3)."""
+    now = now or clock.now()
+    closed = session.scalars(
+        select(Alert)
+        .join(FeedbackReport, FeedbackReport.alert_id == Alert.id)
+        .where(
+            Alert.severity == "orange",
+            Alert.status == AlertStatus.CLOSED,
+            Alert.status_changed_at >= now - timedelta(days=7),
+            FeedbackReport.kind == "final",
+            FeedbackReport.finding == "confirmed",
+        )
+        .distinct()
+    ).all()
+    queued = 0
+    for alert in closed:
+        hits = session.scalars(select(Hit).where(Hit.alert_id == alert.id)).all()
+        facts = _facts(alert, hits, _records(session, hits))
+        selectors = [Selector.parse("detachment.discipline"), Selector.parse("province.discipline")]
+        people, _ = recipients_for(selectors, facts, notifier.ref, kind="confirmed")
+        summary = summarise(notifier, alert, hits)
+        for person in people:
+            message = messages.confirmed(summary, notifier.link(alert.id, person.staff_id, "open"))
+            _queue(
+                session,
+                person,
+                message,
+                kind="confirmed",
+                dedupe_key=f"alert:{alert.id}:confirmed",
+                alert_id=alert.id,
             )
             queued += 1
     return queued

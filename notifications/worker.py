@@ -69,6 +69,8 @@ class NotificationWorker:
             escalations = pipeline.escalate(session, self.notifier(session), now=now)
         with self.sessions.begin() as session:
             digests = pipeline.send_digests(session, self.notifier(session), now=now)
+        with self.sessions.begin() as session:
+            pipeline.notify_confirmed(session, self.notifier(session), now=now)
         # Deliveries happen in real time whatever `now` the pass evaluates deadlines at.
         delivery = self.deliver_only() if deliver else DeliveryReport()
         return PassReport(routed, escalations, digests, delivery)

@@ -111,3 +111,47 @@ def test_an_incomplete_final_report_names_the_missing_items(client, alert_id) ->
 def test_an_illegal_transition_is_a_conflict(client, alert_id) -> None:
     response = _post(client, alert_id, "review", p.DETACHMENT_INSPECTOR, {"outcome": "accept"})
     assert response.status_code == 409
+
+
+def test_an_inspector_dismisses_a_false_positive_with_a_reason(client, alert_id) -> None:
+    assert (
+        _post(client, alert_id, "dismiss", p.EAST_CHIEF, {"reason_code": "other"}).status_code
+        == 403
+    )
+    missing = _post(client, alert_id, "dismiss", p.DETACHMENT_INSPECTOR, {})
+    assert missing.status_code == 422
+    done = _post(
+        client,
+        alert_id,
+        "dismiss",
+        p.DETACHMENT_INSPECTOR,
+        {"reason_code": "source_data_error", "comment": "源系统重复推送"},
+    )
+    assert done.status_code == 200 and done.json["status"] == "dismissed"
+
+
+def test_a_blue_alert_waits_for_an_inspector_who_assigns_it_to_a_unit(
+    client, committing_engine: Engine, app_settings: Settings
+) -> None:
+    from sqlalchemy.orm import Session
+
+    from notifications import pipeline
+    from tests.notifications.scenario import alert, load_province, notifier
+
+    clock.freeze(NOW)
+    try:
+        load_province(committing_engine)
+        with Session(committing_engine) as session, session.begin():
+            blue = alert(session, severity="blue", rule_id="STF-14", hit_id="b1").id
+        settings = Settings(database_url=app_settings.database_url, secret_key=SECRET)
+        with Session(committing_engine) as session, session.begin():
+            pipeline.route_new_alerts(session, notifier(session, settings), now=NOW)
+        queue = client.get("/api/v1/alerts?status=new", headers=_as(p.DETACHMENT_INSPECTOR))
+        assert [a["id"] for a in queue.json["alerts"]] == [blue]
+        assert _post(client, blue, "assign", p.EAST_CHIEF, {"unit_code": p.EAST}).status_code == 403
+        assigned = _post(client, blue, "assign", p.DETACHMENT_INSPECTOR, {"unit_code": p.EAST})
+        assert assigned.status_code == 200 and assigned.json["status"] == "pushed"
+        detail = client.get(f"/api/v1/alerts/{blue}", headers=_as(p.EAST_SUPERVISION))
+        assert detail.status_code == 200
+    finally:
+        clock.freeze(None)

@@ -154,3 +154,73 @@ def test_two_points_trading_rules_on_one_licence_make_a_red_lead_whose_members_c
         lifecycle.close(session, lead, p.DETACHMENT_INSPECTOR)
     with Session(committing_engine) as session:
         assert session.get(Alert, first).status == "closed"
+
+
+def test_the_red_briefing_lists_a_red_still_unacknowledged_from_days_before(
+    committing_engine: Engine, frozen
+) -> None:
+    load_province(committing_engine)
+    with Session(committing_engine) as session, session.begin():
+        red = alert(session, severity="red", rule_id="VIO-03", hit_id="r1").id
+    _route(committing_engine, TUESDAY)
+    thursday = datetime(2026, 11, 19, 8, 5, tzinfo=clock.SHANGHAI)
+    _send(committing_engine, thursday)
+    briefings = [m for m in _digests(committing_engine) if "红色预警通报" in m.subject]
+    body = {m.recipient_id: m.body for m in briefings}
+    assert f"红色 {red} " in body[p.PROVINCE_CHIEF] and f"红色 {red} " in body[p.DETACHMENT_CHIEF]
+    assert f"红色 {red} " not in body[p.WUXI_CHIEF]  # each 支队长 hears of his own units
+
+
+def test_the_weekly_report_gives_figures_for_each_recipients_units(
+    committing_engine: Engine, frozen
+) -> None:
+    from notifications import lifecycle
+
+    load_province(committing_engine)
+    with Session(committing_engine) as session, session.begin():
+        orange = alert(session, severity="orange", rule_id="VIO-01", hit_id="w1").id
+    _route(committing_engine, TUESDAY)
+    clock.freeze(TUESDAY + timedelta(hours=1))
+    with Session(committing_engine) as session, session.begin():
+        lifecycle.acknowledge(session, orange, p.EAST_CHIEF)
+    monday = datetime(2026, 11, 23, 8, 5, tzinfo=clock.SHANGHAI)
+    _send(committing_engine, monday)
+    weekly = [m for m in _digests(committing_engine) if "每周预警统计报告" in m.subject]
+    assert weekly, "the weekly report goes out on Monday 08:00"
+    nanjing = next(m for m in weekly if m.recipient_id == p.DETACHMENT_CHIEF)
+    assert "预警总数：1" in nanjing.body and "VIO 1" in nanjing.body
+    assert "按时签收率：100.0%" in nanjing.body
+
+
+def test_discipline_inspection_hears_of_an_orange_closed_as_confirmed(
+    committing_engine: Engine, frozen
+) -> None:
+    from notifications import lifecycle
+
+    load_province(committing_engine)
+    with Session(committing_engine) as session, session.begin():
+        orange = alert(session, severity="orange", rule_id="VIO-01", hit_id="k1").id
+    _route(committing_engine, TUESDAY)
+    with Session(committing_engine) as session, session.begin():
+        lifecycle.acknowledge(session, orange, p.EAST_CHIEF)
+        lifecycle.submit_feedback(
+            session,
+            orange,
+            p.EAST_CHIEF,
+            {
+                "kind": "final",
+                "verification_methods": ["interview"],
+                "facts": "属实",
+                "persons_responsible": [p.OPERATOR],
+                "finding": "confirmed",
+                "disposal": ["criticism_education"],
+            },
+        )
+        lifecycle.review(session, orange, p.DETACHMENT_INSPECTOR, "accept")
+        lifecycle.close(session, orange, p.DETACHMENT_INSPECTOR)
+    for _ in range(2):  # once, however often the pass runs
+        with Session(committing_engine) as session, session.begin():
+            pipeline.notify_confirmed(session, notifier(session, SETTINGS), now=TUESDAY)
+    with Session(committing_engine) as session:
+        told = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "confirmed")).all()
+    assert {m.recipient_id for m in told} == {p.DETACHMENT_INSPECTOR, p.PROVINCE_INSPECTOR}
