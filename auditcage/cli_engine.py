@@ -55,9 +55,20 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
     @click.option("--as-of", "as_of", help="Sweep deadlines as of this time (default: now).")
     @click.option("--batch-size", default=1000, show_default=True)
     @click.option("--idle", default=2.0, show_default=True, help="Seconds to sleep when idle.")
+    @click.option(
+        "--deliver/--no-deliver",
+        default=True,
+        show_default=True,
+        help="Also deliver queued notifications (off when `auditcage notifier` runs beside).",
+    )
     @click.pass_context
     def worker(
-        ctx: click.Context, once: bool, as_of: str | None, batch_size: int, idle: float
+        ctx: click.Context,
+        once: bool,
+        as_of: str | None,
+        batch_size: int,
+        idle: float,
+        deliver: bool,
     ) -> None:
         """Evaluate stored records in order with a persisted cursor; sweep deadlines.
 
@@ -78,7 +89,7 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
                     f"rules {result.version}: {result.records} records, {result.hits} new hits"
                     f" ({result.late} late), state rebuilt from {result.rebuilt_from} records"
                 )
-            report = notifications.run_once(now=_as_of(as_of))
+            report = notifications.run_once(now=_as_of(as_of), deliver=deliver)
             if once or report.routed or report.escalations or report.delivery.attempts:
                 d = report.delivery
                 click.echo(
