@@ -26,16 +26,7 @@ from auditcage.engine.compile_python import Env, compile_python
 from auditcage.engine.hits import HitDraft, hit_id
 from auditcage.engine.messages import render
 from auditcage.rulepacks.check import CheckError, check
-from auditcage.rulepacks.fields import (
-    ANY,
-    BOOL,
-    DATE,
-    DATETIME,
-    LIST,
-    NUMBER,
-    STRING,
-    FieldInfo,
-)
+from auditcage.rulepacks.fields import NUMBER, FieldInfo, reference_fields
 from auditcage.rulepacks.functions import EvalContext
 from auditcage.rulepacks.model import LedgerSpec, Rule, Severity, Status
 
@@ -44,32 +35,12 @@ LINK_STATISTICS = ("linked_n", "alerted_n")
 
 
 def row_names(dataset: str) -> dict[str, FieldInfo]:
-    """The names a ledger rule's conditions may use: the dataset's fields, typed from its
-    marshmallow schema, and the link statistics."""
-    from auditcage.reference.schemas import SCHEMAS
-
-    names: dict[str, FieldInfo] = {}
-    for name, declared in SCHEMAS[dataset]().fields.items():
-        names[name] = FieldInfo(name, _type_of(declared), source="computed")
+    """The names a ledger rule's conditions may use: the dataset's fields and the link
+    statistics."""
+    names = dict(reference_fields(dataset))
     for name in LINK_STATISTICS:
         names[name] = FieldInfo(name, NUMBER, source="computed")
     return names
-
-
-def _type_of(declared: Any) -> str:
-    kind = type(declared).__name__
-    for marker, type_ in (
-        ("DateTime", DATETIME),
-        ("Date", DATE),
-        ("Bool", BOOL),
-        ("Number", NUMBER),
-        ("Integer", NUMBER),
-        ("Float", NUMBER),
-        ("List", LIST),
-    ):
-        if marker in kind:
-            return type_
-    return STRING if "Text" in kind or "String" in kind else ANY
 
 
 @dataclass(frozen=True)

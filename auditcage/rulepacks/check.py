@@ -55,6 +55,7 @@ from auditcage.rulepacks.fields import (
     STRING,
     FieldInfo,
     computed,
+    reference_fields,
     suggest_value,
 )
 from auditcage.rulepacks.functions import (
@@ -479,7 +480,22 @@ class _Checker:
             self.lookup(node)
         if node.name in CONTEXT_FUNCTIONS:
             self.fields.update(("action_time", "unit_code"))
+        if node.name == "rows":
+            return self.rows(node)
         return self.result(spec.result, args, node)
+
+    def rows(self, node: Call) -> FieldInfo:
+        """A list of typed reference rows: item.<field> is checked against the dataset."""
+        dataset, name = node.args[0].value, node.args[1].value  # type: ignore[attr-defined]
+        members = reference_fields(dataset)
+        if name not in members:
+            raise CheckError(
+                f"{dataset} has no field {name!r}",
+                node.args[1].column,
+                suggestion=suggest_value(name, tuple(members)),
+            )
+        item = FieldInfo("", OBJECT, members=members, source="computed")
+        return FieldInfo("", LIST, item=item, source="computed")
 
     def literal_argument(self, node: Call, index: int) -> None:
         arg = node.args[index]
@@ -499,7 +515,13 @@ class _Checker:
                 arg.column,
                 suggestion=suggest_value(value, DEADLINE_UNITS),
             )
-        dataset_position = {"lookup": 0, "matches_any": 1, "loaded": 0}.get(node.name)
+        dataset_position = {
+            "lookup": 0,
+            "matches_any": 1,
+            "loaded": 0,
+            "rows": 0,
+            "count_rows": 0,
+        }.get(node.name)
         if index == dataset_position and value not in DATASETS:
             raise CheckError(
                 f"unknown reference dataset {value!r}",

@@ -207,3 +207,30 @@ def suggest_value(value: str, allowed: tuple[Any, ...]) -> str | None:
     texts = [str(v) for v in allowed]
     found = difflib.get_close_matches(value, texts, n=1, cutoff=0.5)
     return found[0] if found else None
+
+
+def reference_fields(dataset: str) -> dict[str, FieldInfo]:
+    """The fields of a reference dataset's rows, typed from its marshmallow schema (§7.2): what
+    rows() items and ledger rules may name."""
+    from auditcage.reference.schemas import SCHEMAS
+
+    return {
+        name: FieldInfo(name, _reference_type(declared), source="computed")
+        for name, declared in SCHEMAS[dataset]().fields.items()
+    }
+
+
+def _reference_type(declared: Any) -> str:
+    kind = type(declared).__name__
+    for marker, type_ in (
+        ("DateTime", DATETIME),
+        ("Date", DATE),
+        ("Bool", BOOL),
+        ("Number", NUMBER),
+        ("Integer", NUMBER),
+        ("Float", NUMBER),
+        ("List", LIST),
+    ):
+        if marker in kind:
+            return type_
+    return STRING if "Text" in kind or "String" in kind else ANY

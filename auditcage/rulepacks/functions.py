@@ -184,6 +184,12 @@ def _count_rows(ctx: EvalContext, dataset: str, name: str, value: Any, *more: An
     return sum(1 for row in rows if all(row.get(f) == v for f, v in pairs))
 
 
+def _rows(ctx: EvalContext, dataset: str, name: str, value: Any) -> list[dict[str, Any]]:
+    if is_null(value):
+        return []
+    return ctx.ref.where(dataset, name, value, at=ctx.action_time)
+
+
 def _len(ctx: EvalContext, value: Any) -> int:
     return 0 if value is None else len(value)
 
@@ -482,6 +488,18 @@ FUNCTIONS: Final[Mapping[str, Function]] = {
             literal=frozenset({0, 1, 3}),
         ),
         Function(
+            "rows",
+            3,
+            3,
+            (_TEXT, _TEXT, _SCALAR),
+            LIST,
+            _rows,
+            'rows("dataset", "field", value): every reference row valid at action_time whose '
+            "field equals value, as a list for any()/all()/count() (item.<field>), e.g. all "
+            "R13 inspection reports of a VIN",
+            literal=frozenset({0, 1}),
+        ),
+        Function(
             "loaded",
             1,
             1,
@@ -606,5 +624,13 @@ FUNCTIONS: Final[Mapping[str, Function]] = {
 
 # Functions whose result depends on the record's action_time or unit (through EvalContext).
 CONTEXT_FUNCTIONS: Final = frozenset(
-    {"related", "lookup", "count_rows", "deadline", "add_working_days", "working_days_between"}
+    {
+        "related",
+        "lookup",
+        "count_rows",
+        "rows",
+        "deadline",
+        "add_working_days",
+        "working_days_between",
+    }
 )
