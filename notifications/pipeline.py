@@ -1,5 +1,6 @@
-"""The notification step of the worker: route new alerts, escalate missed deadlines, send
-digests — each into the outbox, in the caller's transaction — and deliver what is due.
+"""The notification step of the worker: route new alerts into tracked deliveries (the outbox),
+in the caller's transaction. Escalation (notifications.escalation) and digests
+(notifications.digests) build on the helpers here.
 
 Routing takes its facts from the stored hits and records (actors, subjects, money) and its
 history from earlier routing decisions (§4.2 counts); every decision, severity change and
@@ -26,21 +27,16 @@ from auditcage.config import Settings
 from auditcage.records.models import Record
 from auditcage.reference.index import ReferenceIndex
 from auditcage.rulepacks.model import Severity
-from notifications import lifecycle, links, messages, reports, sweeper
-from notifications.deadlines import DEFAULT_POLICY, DeadlinePolicy, Period, Target, Timekeeper
+from notifications import lifecycle, links, messages
+from notifications.deadlines import DEFAULT_POLICY, DeadlinePolicy, Period, Timekeeper
 from notifications.delivery import enqueue
-from notifications.lifecycle_models import AlertAssignment, AlertDeadline, FeedbackReport
-from notifications.policy import RoutingPolicy, Selector
+from notifications.policy import RoutingPolicy
 from notifications.routing import (
     Actors,
     AlertFacts,
     History,
     Recipient,
     RoutingDecision,
-    digest_due,
-    digest_recipients,
-    digest_slot,
-    recipients_for,
     route,
 )
 from notifications.routing_models import AlertRouting
@@ -60,16 +56,6 @@ MONEY_RULES = (
     "CP-19",
 )
 IDENTITY_FIELDS = ("license_no", "plate_no", "agent_id_no", "subject_phone", "client_ip")
-TARGET_SELECTORS: dict[Target, tuple[str, ...]] = {
-    Target.BRIGADE_HEAD: ("brigade.head",),
-    Target.DETACHMENT_HEAD: ("detachment.head",),
-    Target.DETACHMENT_INSPECTION: ("detachment.discipline",),
-    Target.DETACHMENT_SUPERVISION_OFFICE: ("detachment.supervision",),
-    Target.PROVINCE_LEADERSHIP: ("province.leadership",),
-    Target.PROVINCE_INSPECTION: ("province.discipline",),
-    Target.PROVINCE_SUPERVISION_OFFICE: ("province.supervision",),
-    Target.REVIEWERS: ("detachment.discipline",),
-}
 
 
 @dataclass
@@ -140,8 +126,8 @@ def route_new_alerts(session: Session, notifier: Notifier, *, now: datetime | No
 
 def _route_one(session: Session, notifier: Notifier, alert: Alert, now: datetime) -> None:
     hits = session.scalars(select(Hit).where(Hit.alert_id == alert.id)).all()
-    records = _records(session, hits)
-    facts = _facts(alert, hits, records)
+    records = records_of(session, hits)
+    facts = facts_of(alert, hits, records)
     history = _history(session, facts, records, _brigade_of(notifier.ref, alert.unit_code))
     decision = route(facts, history, notifier.policy, notifier.ref)
     identities = sorted(_identities(records))
@@ -204,7 +190,7 @@ def _route_one(session: Session, notifier: Notifier, alert: Alert, now: datetime
                 link=notifier.link(alert.id, person.staff_id, "open"),
                 personal=decision.personal_acknowledgement,
             )
-            _queue(
+            queue(
                 session,
                 person,
                 message,
@@ -216,14 +202,14 @@ def _route_one(session: Session, notifier: Notifier, alert: Alert, now: datetime
             )
 
 
-def _records(session: Session, hits: Sequence[Hit]) -> list[dict[str, Any]]:
+def records_of(session: Session, hits: Sequence[Hit]) -> list[dict[str, Any]]:
     ids = sorted({r for hit in hits for r in hit.record_ids})[:500]
     if not ids:
         return []
     return [row.payload for row in session.scalars(select(Record).where(Record.record_id.in_(ids)))]
 
 
-def _facts(alert: Alert, hits: Sequence[Hit], records: Sequence[dict[str, Any]]) -> AlertFacts:
+def facts_of(alert: Alert, hits: Sequence[Hit], records: Sequence[dict[str, Any]]) -> AlertFacts:
     def ids(name: str) -> list[str]:
         return [str(r[name]) for r in records if r.get(name)]
 
@@ -399,7 +385,7 @@ def summarise(notifier: Notifier, alert: Alert, hits: Sequence[Hit]) -> messages
     )
 
 
-def _queue(
+def queue(
     session: Session,
     person: Recipient,
     message: messages.Message,
@@ -435,208 +421,6 @@ def _queue(
         )
 
 
-# --- escalation ---------------------------------------------------------------------------------
-
-
-def escalate(session: Session, notifier: Notifier, *, now: datetime | None = None) -> int:
-    """Turn every escalation rung reached by `now` into messages to its targets."""
-    actions = sweeper.sweep(
-        session, now or clock.now(), policy=notifier.deadlines, timekeeper=notifier.timekeeper
-    )
-    for action in actions:
-        alert = session.get(Alert, action.alert_id)
-        if alert is None:
-            continue
-        hits = session.scalars(select(Hit).where(Hit.alert_id == alert.id)).all()
-        people = _targets(session, notifier, alert, hits, action.targets)
-        summary = summarise(notifier, alert, hits)
-        for person in people:
-            message = messages.escalation(
-                summary,
-                kind=str(action.kind),
-                step=str(action.step),
-                level=action.level,
-                due=action.due_at,
-                link=notifier.link(alert.id, person.staff_id, "open"),
-            )
-            _queue(
-                session,
-                person,
-                message,
-                kind="escalation",
-                dedupe_key=action.dedupe_key,
-                alert_id=alert.id,
-            )
-    return len(actions)
-
-
-def _targets(
-    session: Session,
-    notifier: Notifier,
-    alert: Alert,
-    hits: Sequence[Hit],
-    targets: Iterable[Target],
-) -> list[Recipient]:
-    people: dict[str, Recipient] = {}
-    assignment = session.scalar(select(AlertAssignment).where(AlertAssignment.alert_id == alert.id))
-    facts = _facts(alert, hits, _records(session, hits))
-    for target in targets:
-        if target is Target.SAME_RECIPIENTS and assignment is not None:
-            for staff_id in [*assignment.owner_ids, *assignment.copy_ids]:
-                row = notifier.ref.get("staff", staff_id, at=alert.first_at) or {}
-                people.setdefault(
-                    staff_id,
-                    Recipient(
-                        staff_id, "same", alert.unit_code, tuple(row.get("notify") or ()), "re-push"
-                    ),
-                )
-            continue
-        selectors = [Selector.parse(s) for s in TARGET_SELECTORS.get(target, ())]
-        found, notes = recipients_for(selectors, facts, notifier.ref)
-        for sub in notes:
-            trail.record(
-                session,
-                actor=ACTOR,
-                action="routing.substitution",
-                subject=("alert", alert.id),
-                detail={
-                    "original": sub.original,
-                    "substitute": sub.substitute,
-                    "reason": sub.reason,
-                },
-            )
-        for person in found:
-            people.setdefault(person.staff_id, person)
-    return list(people.values())
-
-
-# --- digests ------------------------------------------------------------------------------------
-
-
-DIGEST_TITLES = {
-    "red_briefing": "每日红色预警通报",
-    "daily_digest": "每日黄色预警汇总",
-    "weekly_report": "每周预警统计报告",
-}
-DIGEST_SEVERITIES = {
-    "red_briefing": ("red",),
-    "daily_digest": ("yellow", "orange"),
-    "weekly_report": ("red", "orange", "yellow", "blue"),
-}
-
-
-def send_digests(session: Session, notifier: Notifier, *, now: datetime | None = None) -> int:
-    """Queue each digest due by `now` once per slot, one message per recipient (their units)."""
-    now = now or clock.now()
-    assert notifier.calendar is not None
-    queued = 0
-    for name in digest_due(notifier.policy, now, notifier.calendar):
-        slot = digest_slot(name, notifier.policy, now, notifier.calendar)
-        if slot is None:
-            continue
-        span = timedelta(days=7) if name == "weekly_report" else timedelta(days=1)
-        alerts = session.scalars(
-            select(Alert)
-            .join(AlertRouting, AlertRouting.alert_id == Alert.id)
-            .where(
-                AlertRouting.routed_at >= slot - span,
-                AlertRouting.routed_at < slot,
-                Alert.severity.in_(DIGEST_SEVERITIES.get(name, ("red",))),
-                Alert.shadow.is_(False),
-            )
-            .order_by(Alert.first_at)
-        ).all()
-        if name == "red_briefing":  # new reds, and reds overdue on acknowledgement or feedback
-            alerts = list(dict.fromkeys([*alerts, *_overdue_reds(session, slot)]))
-        for person in digest_recipients(name, notifier.policy, notifier.ref, slot):
-            title = DIGEST_TITLES.get(name, name)
-            if name == "weekly_report":
-                figures = reports.weekly_figures(
-                    session,
-                    slot - span,
-                    slot,
-                    lambda code, unit=person.unit_code: _within(notifier.ref, code, unit),
-                )
-                message = messages.weekly_report(title, slot, figures, notifier.settings.public_url)
-            else:
-                mine = [a for a in alerts if _within(notifier.ref, a.unit_code, person.unit_code)]
-                summaries = [summarise(notifier, a, []) for a in mine]
-                message = messages.digest(title, slot, summaries, notifier.settings.public_url)
-            _queue(
-                session,
-                person,
-                message,
-                kind="digest",
-                dedupe_key=f"digest:{name}:{slot.isoformat()}:{person.unit_code}",
-                alert_id=None,
-            )
-            queued += 1
-    return queued
-
-
-def _overdue_reds(session: Session, at: datetime) -> list[Alert]:
-    return list(
-        session.scalars(
-            select(Alert)
-            .join(AlertDeadline, AlertDeadline.alert_id == Alert.id)
-            .where(
-                Alert.severity == "red",
-                AlertDeadline.active.is_(True),
-                AlertDeadline.met_at.is_(None),
-                AlertDeadline.due_at < at,
-            )
-            .distinct()
-        ).all()
-    )
-
-
-def notify_confirmed(session: Session, notifier: Notifier, *, now: datetime | None = None) -> int:
-    """Discipline inspection hears of every orange alert closed as 属实 (§4.3)."""
-    now = now or clock.now()
-    closed = session.scalars(
-        select(Alert)
-        .join(FeedbackReport, FeedbackReport.alert_id == Alert.id)
-        .where(
-            Alert.severity == "orange",
-            Alert.status == AlertStatus.CLOSED,
-            Alert.status_changed_at >= now - timedelta(days=7),
-            FeedbackReport.kind == "final",
-            FeedbackReport.finding == "confirmed",
-        )
-        .distinct()
-    ).all()
-    queued = 0
-    for alert in closed:
-        hits = session.scalars(select(Hit).where(Hit.alert_id == alert.id)).all()
-        facts = _facts(alert, hits, _records(session, hits))
-        selectors = [Selector.parse("detachment.discipline"), Selector.parse("province.discipline")]
-        people, _ = recipients_for(selectors, facts, notifier.ref, kind="confirmed")
-        summary = summarise(notifier, alert, hits)
-        for person in people:
-            message = messages.confirmed(summary, notifier.link(alert.id, person.staff_id, "open"))
-            _queue(
-                session,
-                person,
-                message,
-                kind="confirmed",
-                dedupe_key=f"alert:{alert.id}:confirmed",
-                alert_id=alert.id,
-            )
-            queued += 1
-    return queued
-
-
-def _within(ref: ReferenceIndex, unit_code: str | None, ancestor: str) -> bool:
-    seen: set[str] = set()
-    row = ref.get("units", unit_code) if unit_code else None
-    while row is not None and row["unit_code"] not in seen:
-        if row["unit_code"] == ancestor:
-            return True
-        seen.add(row["unit_code"])
-        row = ref.get("units", row.get("parent_code")) if row.get("parent_code") else None
-    return False
-
-
 def assignment_recipients(
     session: Session, notifier: Notifier, alert_id: int, unit_code: str
 ) -> tuple[list[str], list[str]]:
@@ -648,7 +432,7 @@ def assignment_recipients(
 
         raise NotFound(f"alert {alert_id} not found")
     hits = session.scalars(select(Hit).where(Hit.alert_id == alert.id)).all()
-    facts = _facts(alert, hits, _records(session, hits))
+    facts = facts_of(alert, hits, records_of(session, hits))
     yellow = AlertFacts(
         alert_id=facts.alert_id,
         severity=Severity.YELLOW,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from auditcage import clock
 from auditcage.config import Settings
 from auditcage.reference.service import build_index
-from notifications import pipeline
+from notifications import digests, escalation, pipeline
 from notifications.delivery import DeliveryReport, deliver_due
 from notifications.policy import load_policy
 
@@ -66,14 +66,14 @@ class NotificationWorker:
             if batch < pipeline.ROUTE_BATCH:
                 break
         with self.sessions.begin() as session:
-            escalations = pipeline.escalate(session, self.notifier(session), now=now)
+            escalations = escalation.escalate(session, self.notifier(session), now=now)
         with self.sessions.begin() as session:
-            digests = pipeline.send_digests(session, self.notifier(session), now=now)
+            queued = digests.send_digests(session, self.notifier(session), now=now)
         with self.sessions.begin() as session:
-            pipeline.notify_confirmed(session, self.notifier(session), now=now)
+            digests.notify_confirmed(session, self.notifier(session), now=now)
         # Deliveries happen in real time whatever `now` the pass evaluates deadlines at.
         delivery = self.deliver_only() if deliver else DeliveryReport()
-        return PassReport(routed, escalations, digests, delivery)
+        return PassReport(routed, escalations, queued, delivery)
 
     def deliver_only(self) -> DeliveryReport:
         return deliver_due(self.sessions, worker_id=self.worker_id, limit=200)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from auditcage import clock
 from auditcage.config import Settings
 from auditcage.reference.service import build_index
-from notifications import pipeline
+from notifications import escalation, pipeline
 from notifications.models import OutboxMessage
 from notifications.policy import load_policy
 from tests.notifications import province as p
@@ -26,7 +26,7 @@ def _escalate(engine: Engine, settings: Settings, at) -> int:  # type: ignore[no
         notifier = pipeline.Notifier(
             ref=build_index(session), policy=load_policy(), settings=settings
         )
-        return pipeline.escalate(session, notifier, now=at)
+        return escalation.escalate(session, notifier, now=at)
 
 
 def _queued(engine: Engine, kind: str) -> set[str]:

@@ -12,7 +12,7 @@ from auditcage import clock
 from auditcage.alerts.models import Alert
 from auditcage.audit.models import AuditEntry
 from auditcage.config import Settings
-from notifications import pipeline
+from notifications import digests, pipeline
 from notifications.models import OutboxMessage
 from notifications.routing_models import AlertRouting
 from tests.notifications import province as p
@@ -88,7 +88,7 @@ def _digests(engine: Engine) -> list[OutboxMessage]:
 def _send(engine: Engine, now: datetime) -> int:
     clock.freeze(now)
     with Session(engine) as session, session.begin():
-        return pipeline.send_digests(session, notifier(session, SETTINGS), now=now)
+        return digests.send_digests(session, notifier(session, SETTINGS), now=now)
 
 
 def test_a_yellow_alert_goes_to_the_next_working_days_digest_once(
@@ -220,7 +220,7 @@ def test_discipline_inspection_hears_of_an_orange_closed_as_confirmed(
         lifecycle.close(session, orange, p.DETACHMENT_INSPECTOR)
     for _ in range(2):  # once, however often the pass runs
         with Session(committing_engine) as session, session.begin():
-            pipeline.notify_confirmed(session, notifier(session, SETTINGS), now=TUESDAY)
+            digests.notify_confirmed(session, notifier(session, SETTINGS), now=TUESDAY)
     with Session(committing_engine) as session:
         told = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "confirmed")).all()
     assert {m.recipient_id for m in told} == {p.DETACHMENT_INSPECTOR, p.PROVINCE_INSPECTOR}

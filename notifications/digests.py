@@ -1,0 +1,142 @@
+"""Digests and reports (§4.3 逐级回告): the 08:00 red briefing, the daily yellow digest, the weekly
+report with its figures, and the notice to discipline inspection of oranges closed as 属实."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from auditcage import clock
+from auditcage.alerts.models import Alert, AlertStatus, Hit
+from auditcage.reference.index import ReferenceIndex
+from notifications import messages, reports
+from notifications.lifecycle_models import AlertDeadline, FeedbackReport
+from notifications.pipeline import Notifier, facts_of, queue, records_of, summarise
+from notifications.policy import Selector
+from notifications.routing import digest_due, digest_recipients, digest_slot, recipients_for
+from notifications.routing_models import AlertRouting
+
+DIGEST_TITLES = {
+    "red_briefing": "每日红色预警通报",
+    "daily_digest": "每日黄色预警汇总",
+    "weekly_report": "每周预警统计报告",
+}
+DIGEST_SEVERITIES = {
+    "red_briefing": ("red",),
+    "daily_digest": ("yellow", "orange"),
+    "weekly_report": ("red", "orange", "yellow", "blue"),
+}
+
+
+def send_digests(session: Session, notifier: Notifier, *, now: datetime | None = None) -> int:
+    """Queue each digest due by `now` once per slot, one message per recipient (their units)."""
+    now = now or clock.now()
+    assert notifier.calendar is not None
+    queued = 0
+    for name in digest_due(notifier.policy, now, notifier.calendar):
+        slot = digest_slot(name, notifier.policy, now, notifier.calendar)
+        if slot is None:
+            continue
+        span = timedelta(days=7) if name == "weekly_report" else timedelta(days=1)
+        alerts = session.scalars(
+            select(Alert)
+            .join(AlertRouting, AlertRouting.alert_id == Alert.id)
+            .where(
+                AlertRouting.routed_at >= slot - span,
+                AlertRouting.routed_at < slot,
+                Alert.severity.in_(DIGEST_SEVERITIES.get(name, ("red",))),
+                Alert.shadow.is_(False),
+            )
+            .order_by(Alert.first_at)
+        ).all()
+        if name == "red_briefing":  # new reds, and reds overdue on acknowledgement or feedback
+            alerts = list(dict.fromkeys([*alerts, *_overdue_reds(session, slot)]))
+        for person in digest_recipients(name, notifier.policy, notifier.ref, slot):
+            title = DIGEST_TITLES.get(name, name)
+            if name == "weekly_report":
+                figures = reports.weekly_figures(
+                    session,
+                    slot - span,
+                    slot,
+                    lambda code, unit=person.unit_code: within(notifier.ref, code, unit),
+                )
+                message = messages.weekly_report(title, slot, figures, notifier.settings.public_url)
+            else:
+                mine = [a for a in alerts if within(notifier.ref, a.unit_code, person.unit_code)]
+                summaries = [summarise(notifier, a, []) for a in mine]
+                message = messages.digest(title, slot, summaries, notifier.settings.public_url)
+            queue(
+                session,
+                person,
+                message,
+                kind="digest",
+                dedupe_key=f"digest:{name}:{slot.isoformat()}:{person.unit_code}",
+                alert_id=None,
+            )
+            queued += 1
+    return queued
+
+
+def _overdue_reds(session: Session, at: datetime) -> list[Alert]:
+    return list(
+        session.scalars(
+            select(Alert)
+            .join(AlertDeadline, AlertDeadline.alert_id == Alert.id)
+            .where(
+                Alert.severity == "red",
+                AlertDeadline.active.is_(True),
+                AlertDeadline.met_at.is_(None),
+                AlertDeadline.due_at < at,
+            )
+            .distinct()
+        ).all()
+    )
+
+
+def notify_confirmed(session: Session, notifier: Notifier, *, now: datetime | None = None) -> int:
+    """Discipline inspection hears of every orange alert closed as 属实 (§4.3)."""
+    now = now or clock.now()
+    closed = session.scalars(
+        select(Alert)
+        .join(FeedbackReport, FeedbackReport.alert_id == Alert.id)
+        .where(
+            Alert.severity == "orange",
+            Alert.status == AlertStatus.CLOSED,
+            Alert.status_changed_at >= now - timedelta(days=7),
+            FeedbackReport.kind == "final",
+            FeedbackReport.finding == "confirmed",
+        )
+        .distinct()
+    ).all()
+    queued = 0
+    for alert in closed:
+        hits = session.scalars(select(Hit).where(Hit.alert_id == alert.id)).all()
+        facts = facts_of(alert, hits, records_of(session, hits))
+        selectors = [Selector.parse("detachment.discipline"), Selector.parse("province.discipline")]
+        people, _ = recipients_for(selectors, facts, notifier.ref, kind="confirmed")
+        summary = summarise(notifier, alert, hits)
+        for person in people:
+            message = messages.confirmed(summary, notifier.link(alert.id, person.staff_id, "open"))
+            queue(
+                session,
+                person,
+                message,
+                kind="confirmed",
+                dedupe_key=f"alert:{alert.id}:confirmed",
+                alert_id=alert.id,
+            )
+            queued += 1
+    return queued
+
+
+def within(ref: ReferenceIndex, unit_code: str | None, ancestor: str) -> bool:
+    seen: set[str] = set()
+    row = ref.get("units", unit_code) if unit_code else None
+    while row is not None and row["unit_code"] not in seen:
+        if row["unit_code"] == ancestor:
+            return True
+        seen.add(row["unit_code"])
+        row = ref.get("units", row.get("parent_code")) if row.get("parent_code") else None
+    return False
