@@ -65,7 +65,7 @@ def main() -> None:
         print(f"replay_hits: {hits} hits")
         _cli(["reference", "load", str(reference)], env)
         _cli(["ingest", str(records)], env)
-        seconds, peak, out = _cli(["worker", "--once"], env)
+        seconds, peak, out = _cli(["worker", "--once", "--no-deliver"], env)
         print(f"worker_sqlite: {count / seconds:.0f} records/s")
         print(f"worker_sqlite_peak_rss: {peak:.0f} MB")
         print(f"worker_summary: {out.strip().splitlines()[-1]}")
