@@ -39,11 +39,32 @@ class CompiledRule:
     checked_when: CheckedCondition | None = None  # kept for the durable_rules filter backend
     checked_first: CheckedCondition | None = None
     rate: Any = None  # kind rate: its engine.rates.RateProgram
+    key_filter: Predicate | None = None  # key_where: which elements of the key's list count
+    key_split: tuple[str, str] | None = None  # the key path as (its list, the rest)
     ledger: Any = None  # kind ledger: its engine.ledgers.LedgerProgram
 
     @functools.cached_property
     def uid(self) -> str:
         return self.rule.uid
+
+    def keys(self, env: Env) -> list[str]:
+        """The record's keys; with key_where only the key list's elements that match."""
+        if self.key_filter is None or self.key_split is None:
+            return key_values(env.record, env.derived, self.rule.key)
+        list_path, rest = self.key_split
+        values: set[str] = set()
+        saved = env.item
+        try:
+            for element in _elements(env.record, list_path.split(".")):
+                env.item = element
+                if not self.key_filter(env):
+                    continue
+                for value in _values(element, rest.split(".")) if rest else [element]:
+                    if value not in (None, ""):
+                        values.add(str(value))
+        finally:
+            env.item = saved
+        return [f"{self.rule.key[0]}={v}" for v in sorted(values)]
 
     def severity_for(self, env: Env) -> Severity:
         """The highest band whose condition holds, else the default severity."""
@@ -87,6 +108,7 @@ def compile_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule
     for where, paths in key_paths:
         for path in paths:  # a misspelt key would never fire: refuse it like a condition
             _check_key_path(path, where)
+    key_filter, key_split = _key_filter(rule, named)
     if rule.field and checked(rule.field, "field", condition=False).type == "list":
         error = CheckError(f"{rule.field} is a list; count one of its fields", 0, field=rule.field)
         error.rule_field = "field"  # type: ignore[attr-defined]
@@ -118,6 +140,8 @@ def compile_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule
         checked_when=when,
         checked_first=first_filter,
         rate=rate,
+        key_filter=key_filter,
+        key_split=key_split,
     )
 
 
@@ -140,6 +164,37 @@ def _compile_ledger_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> Comp
         value=None,
         ledger=program,
     )
+
+
+def _key_filter(
+    rule: Rule, lists: Mapping[str, Sequence[str]]
+) -> tuple[Predicate | None, tuple[str, str] | None]:
+    """key_where: a condition over the elements of the list the (single) key path runs through."""
+    if not rule.key_where:
+        return None, None
+    if len(rule.key) != 1:
+        error = CheckError("key_where needs exactly one key path", 0)
+        error.rule_field = "key_where"  # type: ignore[attr-defined]
+        raise error
+    path = rule.key[0]
+    head, *rest = path.split(".")
+    info = REGISTRY.top(head)
+    walked = [head]
+    while info is not None and info.type != "list" and rest:
+        walked.append(rest[0])
+        info = info.member(rest.pop(0))
+    if info is None or info.type != "list":
+        error = CheckError(f"key_where: the key {path} runs through no list", 0, field=path)
+        error.rule_field = "key_where"  # type: ignore[attr-defined]
+        raise error
+    try:
+        checked = check(
+            rule.key_where, lists={k: list(v) for k, v in lists.items()}, item=info.item
+        )
+    except CheckError as error:
+        error.rule_field = "key_where"  # type: ignore[attr-defined]
+        raise
+    return compile_python(checked), (".".join(walked), ".".join(rest))
 
 
 def _check_key_path(path: str, where: str) -> None:
@@ -227,6 +282,17 @@ def key_values(
         ";".join(f"{p}={v}" for p, v in zip(paths, combo, strict=True))
         for combo in product(*choices)
     ]
+
+
+def _elements(value: Any, parts: list[str]) -> list[Any]:
+    """The elements of the list at `parts` (lists on the way are walked through)."""
+    if not parts:
+        return list(value) if isinstance(value, list) else []
+    if isinstance(value, list):
+        return [e for item in value for e in _elements(item, parts)]
+    if not isinstance(value, Mapping):
+        return []
+    return _elements(value.get(parts[0]), parts[1:])
 
 
 def _values(value: Any, parts: list[str]) -> list[Any]:

@@ -147,7 +147,7 @@ class Evaluator:
         measure = MEASURES[spec.kind]
         value = rule.value(env) if rule.value is not None else None
         hits = []
-        for key in key_values(record, derived, spec.key):
+        for key in rule.keys(env):
             state = self._windows[(rule.uid, key)]
             event = Event(
                 record["action_time"],
@@ -304,8 +304,7 @@ class Evaluator:
     def _absence_step(
         self, rule: CompiledRule, env: Env, record: Record, derived: Derived, arms: bool
     ) -> None:
-        spec = rule.rule
-        keys = key_values(record, derived, spec.key)
+        keys = rule.keys(env)
         for key in keys:  # a later record may complete an armed deadline of its key
             for armed in self._armed.get((rule.uid, key), ()):
                 if armed.event.record_id != record["record_id"]:

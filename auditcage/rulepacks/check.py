@@ -140,11 +140,13 @@ def check(
     allow_first: bool = False,
     condition: bool = True,
     names: dict[str, FieldInfo] | None = None,
+    item: FieldInfo | None = None,
 ) -> CheckedCondition:
     """Check a condition (a tree or its text); raises CheckError naming column and field.
 
     With `names`, those names (and only those) are the fields: an expression over computed
-    values, such as a rate rule's statistics (engine.rates), read as derived fields.
+    values, such as a rate rule's statistics (engine.rates), read as derived fields. With
+    `item`, `item.<field>` names a field of that list element (a rule's key_where).
     """
     text = None
     if isinstance(node, str):
@@ -155,6 +157,8 @@ def check(
             raise CheckError(error.problem, error.column) from None
     checker = _Checker(dict(lists or {}), allow_first)
     checker.names = names
+    if item is not None:
+        checker.items.append(item)
     info = checker.visit(node)
     if condition and info.type not in (BOOL, ANY):
         raise CheckError(

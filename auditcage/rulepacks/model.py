@@ -191,6 +191,7 @@ class Rule:
     bands: tuple[Band, ...] = ()
     aspect: Aspect | None = None
     key: tuple[str, ...] = ()  # field paths; "serial_no" for per-item checkpoints
+    key_where: str | None = None  # a condition over `item`, an element of the key's list
     field: str | None = None  # distinct: the counted field; sum: the summed field
     window: timedelta | None = None
     first: str | None = None  # sequence: the A filter

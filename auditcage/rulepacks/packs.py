@@ -195,6 +195,7 @@ def _load_rule(
         bands=tuple(Band(b["at_least"], b["severity"]) for b in data["bands"]),
         aspect=Aspect(data["aspect"]) if data["aspect"] else None,
         key=data["key"],
+        key_where=data["key_where"],
         field=data["field"],
         window=data["window"],
         first=data["first"],

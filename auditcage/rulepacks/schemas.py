@@ -224,6 +224,7 @@ class RuleSchema(Strict):
     severity_when = fields.List(fields.Nested(SeverityWhenSchema), load_default=list)
     bands = fields.List(fields.Nested(BandSchema), load_default=list)
     key = KeyList(load_default=())
+    key_where = fields.String(load_default=None)  # keep only the key list's elements that match
     field = fields.String(load_default=None)
     window = Duration(load_default=None)
     first = fields.String(load_default=None)
