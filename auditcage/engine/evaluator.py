@@ -25,6 +25,7 @@ from auditcage.engine.filters import FIRST, Filters, PythonFilters
 from auditcage.engine.hits import HitDraft, hit_id, masked_key
 from auditcage.engine.ledgers import LedgerBook
 from auditcage.engine.messages import render
+from auditcage.engine.near import NearKeys
 from auditcage.engine.rates import RateBook
 from auditcage.engine.windows import Band, Event, Measure
 from auditcage.rulepacks.functions import EvalContext
@@ -76,6 +77,7 @@ class Evaluator:
         self._windows: dict[tuple[str, str], _WindowKey] = defaultdict(_WindowKey)
         self._sequences: dict[tuple[str, str], _SequenceKey] = defaultdict(_SequenceKey)
         self._armed: dict[tuple[str, str], list[_Armed]] = defaultdict(list)
+        self._near: dict[str, NearKeys] = {}  # key_near rules: hash → representative
         # Recent records of each absence rule's keys, for steps that arrive before their arming.
         self._seen: dict[tuple[str, str], list[tuple[Record, Derived]]] = defaultdict(list)
         # Ids of hits emitted earlier that a record arriving out of event-time order has since
@@ -147,7 +149,7 @@ class Evaluator:
         measure = MEASURES[spec.kind]
         value = rule.value(env) if rule.value is not None else None
         hits = []
-        for key in rule.keys(env):
+        for key in self._near_keys(rule, rule.keys(env), record["action_time"]):
             state = self._windows[(rule.uid, key)]
             event = Event(
                 record["action_time"],
@@ -298,6 +300,21 @@ class Evaluator:
             extra={"key": masked_key(key)},
             first=first_record,
         )
+
+    def _near_keys(self, rule: CompiledRule, keys: list[str], at: datetime) -> list[str]:
+        """key_near: each hash key replaced by its representative within the distance."""
+        distance = rule.rule.key_near
+        if not distance:
+            return keys
+        near = self._near.get(rule.uid)
+        if near is None:
+            keep = (rule.rule.window or timedelta(days=1)) * 2
+            near = self._near[rule.uid] = NearKeys(distance, keep)
+        out = []
+        for key in keys:
+            path, _, value = key.partition("=")
+            out.append(f"{path}={near.canonical(value, at)}")
+        return sorted(set(out))
 
     # --- absences and deadlines (A) -----------------------------------------------------------
 

@@ -192,6 +192,7 @@ class Rule:
     aspect: Aspect | None = None
     key: tuple[str, ...] = ()  # field paths; "serial_no" for per-item checkpoints
     key_where: str | None = None  # a condition over `item`, an element of the key's list
+    key_near: int | None = None  # windowed kinds: 64-bit hex hashes within this many bits
     field: str | None = None  # distinct: the counted field; sum: the summed field
     window: timedelta | None = None
     first: str | None = None  # sequence: the A filter

@@ -196,6 +196,7 @@ def _load_rule(
         aspect=Aspect(data["aspect"]) if data["aspect"] else None,
         key=data["key"],
         key_where=data["key_where"],
+        key_near=data["key_near"],
         field=data["field"],
         window=data["window"],
         first=data["first"],

@@ -225,6 +225,7 @@ class RuleSchema(Strict):
     bands = fields.List(fields.Nested(BandSchema), load_default=list)
     key = KeyList(load_default=())
     key_where = fields.String(load_default=None)  # keep only the key list's elements that match
+    key_near = fields.Integer(load_default=None, validate=validate.Range(min=1, max=16))
     field = fields.String(load_default=None)
     window = Duration(load_default=None)
     first = fields.String(load_default=None)
