@@ -124,6 +124,7 @@ def statistics(spec: RateSpec, *, severity: bool = False) -> list[str]:
         names += ["mode_n", "mode_share"]
     if spec.history:
         names += ["history_median", "history_mean", "history_max", "history_periods"]
+    names += [name for name, _ in spec.group_values]
     return names + (list(SEVERITY_ONLY) if severity else [])
 
 
@@ -193,6 +194,8 @@ def _history_span(spec: RateSpec) -> int:
     """Periods a history of working days can reach back (rest days included), generously."""
     if spec.history_days == "working":
         return spec.history * 7 // 5 + 15  # a Golden Week and a Spring Festival
+    if spec.history_days == "active":
+        return spec.history * 3  # periods without the group are skipped, within reason
     return spec.history
 
 
@@ -213,6 +216,7 @@ class RateProgram:
     spec: RateSpec
     numerator: Callable[[Env], bool] | None
     subsets: tuple[Callable[[Env], bool], ...]
+    values: tuple[Callable[[Env], Any], ...]
     fires: Mask
     severities: tuple[tuple[Mask, Severity], ...]
 
@@ -233,6 +237,16 @@ def compile_rate(rule: Rule, lists: Mapping[str, Sequence[str]]) -> RateProgram:
             error.rule_field = where  # type: ignore[attr-defined]
             raise
 
+    def value_of(text: str, where: str) -> Callable[[Env], Any]:
+        from auditcage.engine.compile_python import PyCompiler
+
+        try:
+            checked = check(text, lists=named, condition=False)
+        except CheckError as error:
+            error.rule_field = where  # type: ignore[attr-defined]
+            raise
+        return PyCompiler(checked).value(checked.node)
+
     def over_record(text: str, where: str) -> Callable[[Env], bool]:
         try:
             return compile_python(check(text, lists=named))
@@ -244,6 +258,7 @@ def compile_rate(rule: Rule, lists: Mapping[str, Sequence[str]]) -> RateProgram:
         spec=spec,
         numerator=over_record(spec.numerator, "numerator") if spec.numerator else None,
         subsets=tuple(over_record(text, f"subsets.{name}") for name, text in spec.subsets),
+        values=tuple(value_of(text, f"group_values.{name}") for name, text in spec.group_values),
         fires=over_statistics(spec.fires_when, "fires_when", severity=False),
         severities=tuple(
             (over_statistics(s.when, "severity_when", severity=True), s.severity)
@@ -264,6 +279,7 @@ class _Row(NamedTuple):
     peer: str | None
     subsets: tuple[bool, ...] = ()
     modes: tuple[str, ...] = ()  # the record's values of `mode_of`
+    values: tuple[Any, ...] = ()  # the record's `group_values`
 
 
 @dataclass
@@ -351,6 +367,7 @@ class RateBook:
                 peers,
                 tuple(bool(test(env)) for test in program.subsets),
                 _values(record, derived, spec.mode_of) if spec.mode_of else (),
+                tuple(fn(env) for fn in program.values),
             )
         )
         if period.closed and spec.period != "rolling_30d":
@@ -580,6 +597,7 @@ class RateBook:
         stats["previous_rate"] = [_prev(previous, k, "rate") for k in stats.index]
         stats["diff_previous"] = stats["rate"] - stats["previous_rate"]
         self._subset_statistics(stats, frame, rows, spec)
+        self._group_values(stats, rows, spec)
         if spec.history:
             self._history_statistics(stats, rule.uid, spec, start)
         numeric = [c for c in stats.columns if c != "peer"]
@@ -627,10 +645,52 @@ class RateBook:
             stats["mode_n"] = mode_n.reindex(stats.index, fill_value=0).astype("float64")
             stats["mode_share"] = stats["mode_n"] / stats["n"]
 
+    @staticmethod
+    def _group_values(stats: pd.DataFrame, rows: list[_Row], spec: RateSpec) -> None:
+        """`group_values`: the largest number each expression gave over the group's records."""
+        for i, (name, _) in enumerate(spec.group_values):
+            best: dict[str, float] = {}
+            for row in rows:
+                value = row.values[i]
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    continue
+                for parts in row.groups:
+                    key = ";".join(parts)
+                    best[key] = max(best.get(key, float(value)), float(value))
+            stats[name] = [best.get(key, math.nan) for key in stats.index]
+
     def _history_statistics(
         self, stats: pd.DataFrame, uid: str, spec: RateSpec, start: datetime
     ) -> None:
         """The group's own value over the `history` previous known periods."""
+        values = (
+            self._active_history(stats, uid, spec, start)
+            if spec.history_days == "active"
+            else self._calendar_history(stats, uid, spec, start)
+        )
+        for name, fn in (("median", np.median), ("mean", np.mean), ("max", np.max)):
+            stats[f"history_{name}"] = [
+                float(fn(values[k])) if values[k] else math.nan for k in stats.index
+            ]
+        stats["history_periods"] = [float(len(values[k])) for k in stats.index]
+
+    def _active_history(
+        self, stats: pd.DataFrame, uid: str, spec: RateSpec, start: datetime
+    ) -> dict[str, list[float]]:
+        """The group's own previous periods with records ("the previous 30 exam days")."""
+        results = self._results[uid]
+        earlier = [results[s] for s in sorted(results, reverse=True) if s < start]
+        values: dict[str, list[float]] = {}
+        for key in stats.index:
+            mine = [outcomes[key] for outcomes in earlier if key in outcomes][: spec.history]
+            values[key] = [float(v) for o in mine if (v := getattr(o, spec.compare)) is not None]
+        return values
+
+    def _calendar_history(
+        self, stats: pd.DataFrame, uid: str, spec: RateSpec, start: datetime
+    ) -> dict[str, list[float]]:
+        """The previous periods (working days only with `working`) since the group appeared;
+        a known period without the group counts 0 for n and count."""
         results = self._results[uid]
         known = [results[s] for s in self._history_starts(spec, start) if s in results]
         values: dict[str, list[float]] = {key: [] for key in stats.index}
@@ -644,11 +704,7 @@ class RateBook:
                         bucket.append(outcome.rate)
                 else:
                     bucket.append(getattr(outcome, spec.compare) if outcome is not None else 0.0)
-        for name, fn in (("median", np.median), ("mean", np.mean), ("max", np.max)):
-            stats[f"history_{name}"] = [
-                float(fn(values[k])) if values[k] else math.nan for k in stats.index
-            ]
-        stats["history_periods"] = [float(len(values[k])) for k in stats.index]
+        return values
 
     def _history_starts(self, spec: RateSpec, start: datetime) -> list[datetime]:
         starts: list[datetime] = []

@@ -129,7 +129,10 @@ class RateSpec:
     `history` previous periods of the group's own `value` give history_median, history_mean,
     history_max and history_periods (the periods known to the group: from its first appearance
     within the history on, where a period without it counts 0 for n and count); `history_days:
-    working` makes a day period's history skip rest days.
+    working` makes a day period's history skip rest days, `active` takes the group's own previous
+    periods with records. `group_values` name expressions over one record (e.g. a reference
+    value of the group such as a venue's capacity): `<name>` is their largest number in the
+    group.
     """
 
     group: tuple[str, ...]
@@ -147,7 +150,8 @@ class RateSpec:
     subsets: tuple[tuple[str, str], ...] = ()
     mode_of: str | None = None
     history: int = 0
-    history_days: str = "all"  # all | working
+    history_days: str = "all"  # all | working | active
+    group_values: tuple[tuple[str, str], ...] = ()  # name → expression over one record
 
 
 @dataclass(frozen=True)

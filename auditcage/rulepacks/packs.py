@@ -249,6 +249,7 @@ def _rate_spec(data: dict[str, Any]) -> RateSpec:
         mode_of=data["mode_of"],
         history=data["history"],
         history_days=data["history_days"],
+        group_values=data["group_values"],
     )
 
 

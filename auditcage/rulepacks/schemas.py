@@ -17,7 +17,10 @@ Rate rules (kind rate, catalogue kind R) write, besides `when` (the population f
     subsets: {retake: "license.exam.attempt >= 2"}  # sub-populations: retake_n, _count, _rate
     mode_of: accident.appraisals.agency_id          # mode_n, mode_share: the most frequent value
     history: 30              # the group's own value over the previous periods: history_median…
-    history_days: working    # all | working: a day period's history skips rest days
+    group_values: {capacity: 'lookup("exam_venues", license.exam.venue_id, "capacity_per_day")'}
+                             # a number per group: the largest value over its records
+    history_days: working    # all | working (a day period skips rest days) | active (only the
+                             # group's own periods with records, e.g. "the previous 30 exam days")
 
 `period` of an absence rule is a mapping ({amount, unit}); of a rate rule one of the names.
 
@@ -58,6 +61,7 @@ RATE_FIELDS = (
     "mode_of",
     "history",
     "history_days",
+    "group_values",
 )
 
 
@@ -249,9 +253,12 @@ class RuleSchema(Strict):
     staff_key = fields.String(load_default=None)
     below_n_min = fields.String(load_default="quiet", validate=validate.OneOf(("quiet", "blue")))
     subsets = SubsetsField(load_default=())
+    group_values = SubsetsField(load_default=())  # {name: expression}: the group's largest value
     mode_of = fields.String(load_default=None)
     history = fields.Integer(load_default=0, validate=validate.Range(min=0, max=60))
-    history_days = fields.String(load_default="all", validate=validate.OneOf(("all", "working")))
+    history_days = fields.String(
+        load_default="all", validate=validate.OneOf(("all", "working", "active"))
+    )
     message = fields.Nested(TextSchema, required=True)
     parameters = fields.Dict(keys=fields.String(), load_default=dict)
     examples = fields.Nested(ExamplesSchema, required=True)
