@@ -28,6 +28,7 @@ from auditcage.rulepacks.fields import (
     LIST,
     NULL,
     NUMBER,
+    OBJECT,
     STRING,
 )
 
@@ -188,6 +189,18 @@ def _rows(ctx: EvalContext, dataset: str, name: str, value: Any) -> list[dict[st
     if is_null(value):
         return []
     return ctx.ref.where(dataset, name, value, at=ctx.action_time)
+
+
+def _member(ctx: EvalContext, container: Any, key: Any) -> Any:
+    """container[key] of an object (a mapping such as R10 capacity_per_day); a number key also
+    finds its text spelling, since JSON object keys are text."""
+    if not isinstance(container, Mapping) or is_null(key) or isinstance(key, bool):
+        return None
+    if isinstance(key, float) and key.is_integer():
+        key = int(key)
+    if key in container:
+        return container[key]
+    return container.get(str(key))
 
 
 def _len(ctx: EvalContext, value: Any) -> int:
@@ -498,6 +511,17 @@ FUNCTIONS: Final[Mapping[str, Function]] = {
             "field equals value, as a list for any()/all()/count() (item.<field>), e.g. all "
             "R13 inspection reports of a VIN",
             literal=frozenset({0, 1}),
+        ),
+        Function(
+            "member",
+            2,
+            2,
+            (_types(OBJECT), _SCALAR),
+            ANY,
+            _member,
+            "member(object, key): the member `key` of an object such as a reference field "
+            'holding a mapping, e.g. member(lookup("exam_venues", license.exam.venue_id, '
+            '"capacity_per_day"), license.exam.subject); null when absent',
         ),
         Function(
             "loaded",

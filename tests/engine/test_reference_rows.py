@@ -49,3 +49,17 @@ def test_a_condition_sees_every_row_of_the_value_not_only_the_last() -> None:
 def test_no_value_or_no_rows_is_an_empty_list() -> None:
     assert not _holds(PASSED_RECENTLY, {"vin": None, "action_time": AT}, REPORTS)
     assert not _holds(PASSED_RECENTLY, {"vin": VIN, "action_time": AT}, [])
+
+
+def test_member_reads_an_object_member_by_a_number_or_text_key() -> None:
+    venues = [{"venue_id": "V1", "unit_code": "520100000400", "capacity_per_day": {"2": 40}}]
+    ctx = EvalContext(ReferenceIndex({"exam_venues": venues}))
+    checked = check(
+        'member(lookup("exam_venues", license.exam.venue_id, "capacity_per_day"), '
+        "license.exam.subject) == 40"
+    )
+    at = {"action_time": AT}
+    holds = compile_python(checked)
+    assert holds(Env({**at, "license": {"exam": {"venue_id": "V1", "subject": 2}}}, {}, ctx))
+    assert not holds(Env({**at, "license": {"exam": {"venue_id": "V1", "subject": 3}}}, {}, ctx))
+    assert not holds(Env({**at, "license": {"exam": {"venue_id": "V9", "subject": 2}}}, {}, ctx))
