@@ -8,13 +8,14 @@ does (§4.5): recusal applies to the console as much as to the push.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auditcage.alerts.models import Alert
-from auditcage.errors import Forbidden
+from auditcage.errors import Forbidden, NotFound
 from auditcage.reference.index import ReferenceIndex
 from notifications.lifecycle_models import AlertAssignment
 from notifications.routing_models import AlertRouting
@@ -66,45 +67,56 @@ def in_subtree(ref: ReferenceIndex, unit_code: str | None, ancestor: str | None)
     return False
 
 
-def _named(session: Session, alert_id: int) -> set[str]:
-    assignment = session.query(AlertAssignment).filter_by(alert_id=alert_id).one_or_none()
-    if assignment is None:
-        return set()
-    names = {*assignment.owner_ids, *assignment.copy_ids}
-    if assignment.delegated_to:
-        names.add(assignment.delegated_to)
-    return names
+def _people(session: Session, alert_ids: list[int]) -> dict[int, tuple[set[str], set[str]]]:
+    """(actors, named) of each alert, in two queries whatever the number of alerts."""
+    people: dict[int, tuple[set[str], set[str]]] = {a: (set(), set()) for a in alert_ids}
+    if not alert_ids:
+        return people
+    for alert_id, decision in session.execute(
+        select(AlertRouting.alert_id, AlertRouting.decision).where(
+            AlertRouting.alert_id.in_(alert_ids)
+        )
+    ):
+        people[alert_id][0].update((decision or {}).get("actors") or ())
+    for row in session.scalars(
+        select(AlertAssignment).where(AlertAssignment.alert_id.in_(alert_ids))
+    ):
+        named = people[row.alert_id][1]
+        named.update(row.owner_ids, row.copy_ids)
+        if row.delegated_to:
+            named.add(row.delegated_to)
+    return people
 
 
-def actors_of(session: Session, alert_id: int) -> set[str]:
-    routing = session.get(AlertRouting, alert_id)
-    decision: dict[str, Any] = routing.decision if routing is not None else {}
-    return set(decision.get("actors") or ())
+def visible(
+    session: Session, ref: ReferenceIndex, viewer: Viewer, alerts: Sequence[Alert]
+) -> list[Alert]:
+    """The alerts this viewer may see, in their order."""
+    people = _people(session, [a.id for a in alerts])
+    out = []
+    for alert in alerts:
+        actors, named = people[alert.id]
+        if viewer.staff_id in actors:
+            continue
+        if viewer.staff_id in named or (
+            viewer.role != "staff" and in_subtree(ref, alert.unit_code, viewer.unit_code)
+        ):
+            out.append(alert)
+    return out
 
 
 def can_see(session: Session, ref: ReferenceIndex, viewer: Viewer, alert: Alert) -> bool:
-    if viewer.staff_id in actors_of(session, alert.id):
-        return False
-    if viewer.staff_id in _named(session, alert.id):
-        return True
-    if viewer.role == "staff":
-        return False
-    return in_subtree(ref, alert.unit_code, viewer.unit_code)
+    return bool(visible(session, ref, viewer, [alert]))
 
 
 def check_see(session: Session, ref: ReferenceIndex, viewer: Viewer, alert: Alert) -> None:
     if not can_see(session, ref, viewer, alert):
         # The same answer as a missing alert: another brigade learns nothing from an id.
-        from auditcage.errors import NotFound
-
         raise NotFound(f"alert {alert.id} not found")
 
 
-def check_act(
-    session: Session, ref: ReferenceIndex, viewer: Viewer, alert: Alert, action: str
-) -> None:
-    """Seeing comes first; inspection actions need an inspector (or the provincial leadership)
-    of the alert's jurisdiction. Owners' actions are checked again by the lifecycle."""
-    check_see(session, ref, viewer, alert)
+def check_action(viewer: Viewer, action: str) -> None:
+    """For an alert the viewer may see (check_see): inspection actions need an inspector (or the
+    provincial leadership). Owners' actions are checked again by the lifecycle."""
     if action in INSPECTION_ACTIONS and viewer.role not in ("inspector", "leadership"):
         raise Forbidden(f"{action}: only discipline inspection may do this")

@@ -13,7 +13,7 @@ from auditcage.errors import NotFound
 from auditcage.records.masking import mask_text
 from auditcage.reference.index import ReferenceIndex
 from notifications import lifecycle
-from notifications.access import Viewer, can_see, check_see
+from notifications.access import Viewer, check_see, visible
 from notifications.lifecycle_models import AlertEvent
 from notifications.routing_models import AlertRouting
 
@@ -52,7 +52,7 @@ def visible_alerts(
     if severity:
         query = query.where(Alert.severity == severity)
     rows = session.scalars(query.limit(LIST_LIMIT * 4)).all()
-    return [alert_row(a) for a in rows if can_see(session, ref, viewer, a)][:LIST_LIMIT]
+    return [alert_row(a) for a in visible(session, ref, viewer, rows)][:LIST_LIMIT]
 
 
 def get_visible(session: Session, ref: ReferenceIndex, viewer: Viewer, alert_id: int) -> Alert:

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from auditcage import clock
 from auditcage.alerts.models import Alert, AlertStatus, Hit
-from auditcage.reference.index import ReferenceIndex
 from notifications import messages, reports
+from notifications.access import in_subtree
 from notifications.lifecycle_models import AlertDeadline, FeedbackReport
 from notifications.pipeline import Notifier, facts_of, queue, records_of, summarise
 from notifications.policy import Selector
@@ -60,11 +60,13 @@ def send_digests(session: Session, notifier: Notifier, *, now: datetime | None =
                     session,
                     slot - span,
                     slot,
-                    lambda code, unit=person.unit_code: within(notifier.ref, code, unit),
+                    lambda code, unit=person.unit_code: in_subtree(notifier.ref, code, unit),
                 )
                 message = messages.weekly_report(title, slot, figures, notifier.settings.public_url)
             else:
-                mine = [a for a in alerts if within(notifier.ref, a.unit_code, person.unit_code)]
+                mine = [
+                    a for a in alerts if in_subtree(notifier.ref, a.unit_code, person.unit_code)
+                ]
                 summaries = [summarise(notifier, a, []) for a in mine]
                 message = messages.digest(title, slot, summaries, notifier.settings.public_url)
             queue(
@@ -129,14 +131,3 @@ def notify_confirmed(session: Session, notifier: Notifier, *, now: datetime | No
             )
             queued += 1
     return queued
-
-
-def within(ref: ReferenceIndex, unit_code: str | None, ancestor: str) -> bool:
-    seen: set[str] = set()
-    row = ref.get("units", unit_code) if unit_code else None
-    while row is not None and row["unit_code"] not in seen:
-        if row["unit_code"] == ancestor:
-            return True
-        seen.add(row["unit_code"])
-        row = ref.get("units", row.get("parent_code")) if row.get("parent_code") else None
-    return False

@@ -12,7 +12,7 @@ sweeper's level), a digest once per slot (the outbox dedupe key).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -89,21 +89,27 @@ class Notifier:
 
 def deadline_policy(policy: RoutingPolicy) -> DeadlinePolicy:
     """§4.4 ladders (lifecycle defaults) with the periods rules/routing.yaml sets."""
-    changed = {}
-    for severity in ("red", "orange", "yellow", "blue"):
-        base = DEFAULT_POLICY.of(severity)
-        written = policy.deadlines[severity]
-        periods = {
-            step: None
-            if getattr(written, step) is None
-            else Period.parse(
-                {"amount": getattr(written, step).amount, "unit": getattr(written, step).unit},
-                f"deadlines.{severity}.{step}",
+
+    def period(written: Any, where: str) -> Period | None:
+        if written is None:
+            return None
+        return Period.parse({"amount": written.amount, "unit": written.unit}, where)
+
+    steps = ("acknowledge", "initial_feedback", "final_report", "review")
+    return DeadlinePolicy(
+        **{
+            severity: replace(
+                DEFAULT_POLICY.of(severity),
+                **{
+                    step: period(
+                        getattr(policy.deadlines[severity], step), f"deadlines.{severity}.{step}"
+                    )
+                    for step in steps
+                },
             )
-            for step in ("acknowledge", "initial_feedback", "final_report", "review")
+            for severity in ("red", "orange", "yellow", "blue")
         }
-        changed[severity] = type(base)(**periods, escalation=base.escalation)
-    return DeadlinePolicy(**changed)
+    )
 
 
 # --- routing ------------------------------------------------------------------------------------

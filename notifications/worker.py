@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from auditcage import clock
 from auditcage.config import Settings
-from auditcage.reference.service import build_index
+from auditcage.reference.cache import ReferenceCache
 from notifications import digests, escalation, pipeline
 from notifications.delivery import DeliveryReport, deliver_due
 from notifications.policy import load_policy
@@ -46,15 +46,25 @@ class NotificationWorker:
         self.sessions = sessions
         self.settings = settings
         self.worker_id = worker_id or f"{socket.gethostname()}:{id(self):x}"
-        self._names: dict[str, str] | None = None
+        self._references = ReferenceCache()  # rebuilt only when a reference load happened
+        self._notifier: pipeline.Notifier | None = None
 
     def notifier(self, session: Session) -> pipeline.Notifier:
-        if self._names is None:
-            self._names = rule_names(self.settings.rules_dir)
-        policy = load_policy(self.settings.rules_dir / "routing.yaml")
-        return pipeline.Notifier(
-            ref=build_index(session), policy=policy, settings=self.settings, rule_names=self._names
-        )
+        """The same Notifier (policy, calendar, rule names) until the reference data changes."""
+        ref = self._references.index(session)
+        if self._notifier is None or self._notifier.ref is not ref:
+            names = (
+                self._notifier.rule_names if self._notifier else rule_names(self.settings.rules_dir)
+            )
+            policy = (
+                self._notifier.policy
+                if self._notifier
+                else load_policy(self.settings.rules_dir / "routing.yaml")
+            )
+            self._notifier = pipeline.Notifier(
+                ref=ref, policy=policy, settings=self.settings, rule_names=names
+            )
+        return self._notifier
 
     def run_once(self, *, now: datetime | None = None, deliver: bool = True) -> PassReport:
         now = now or clock.now()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, current_app, g, request
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import BadRequest
@@ -18,7 +18,7 @@ from werkzeug.exceptions import BadRequest
 from api import db
 from api.auth import staff_required
 from notifications import alert_views, lifecycle
-from notifications.access import check_act
+from notifications.access import check_action
 from notifications.pipeline import Notifier, assignment_recipients
 from notifications.policy import load_policy
 
@@ -70,8 +70,8 @@ def _state(state: lifecycle.TrackingState) -> dict[str, Any]:
 
 
 def _acting(alert_id: int, action: str) -> None:
-    alert = alert_views.get_visible(db.session(), g.reference, g.viewer, alert_id)
-    check_act(db.session(), g.reference, g.viewer, alert, action)
+    alert_views.get_visible(db.session(), g.reference, g.viewer, alert_id)
+    check_action(g.viewer, action)
 
 
 @bp.get("")
@@ -136,7 +136,17 @@ def feedback(alert_id: int) -> ResponseReturnValue:
 @bp.post("/<int:alert_id>/review")
 @staff_required
 def review(alert_id: int) -> ResponseReturnValue:
-    data = ReviewIn().load(_body())
+    return _review(alert_id, ReviewIn().load(_body()))
+
+
+@bp.post("/<int:alert_id>/return")
+@staff_required
+def return_report(alert_id: int) -> ResponseReturnValue:
+    return _review(alert_id, ReviewIn().load({**_body(), "outcome": "return"}))
+
+
+def _review(alert_id: int, data: dict[str, Any]) -> ResponseReturnValue:
+    """Accept (and close) or return the final report."""
     _acting(alert_id, "review")
     notifier = _notifier()
     with db.transaction() as session:
@@ -150,25 +160,6 @@ def review(alert_id: int) -> ResponseReturnValue:
         )
         if data["outcome"] == "accept":
             state = lifecycle.close(session, alert_id, g.viewer.staff_id, note="accepted")
-    return _state(state)
-
-
-@bp.post("/<int:alert_id>/return")
-@staff_required
-def return_report(alert_id: int) -> ResponseReturnValue:
-    payload = {**_body(), "outcome": "return"}
-    data = ReviewIn().load(payload)
-    _acting(alert_id, "review")
-    notifier = _notifier()
-    with db.transaction() as session:
-        state = lifecycle.review(
-            session,
-            alert_id,
-            g.viewer.staff_id,
-            "return",
-            data["comment"],
-            timekeeper=notifier.timekeeper,
-        )
     return _state(state)
 
 
@@ -206,4 +197,10 @@ def assign(alert_id: int) -> ResponseReturnValue:
 
 
 def _notifier() -> Notifier:
-    return Notifier(ref=g.reference, policy=load_policy(), settings=db.settings())
+    # The policy file is read once per application, not per request.
+    policy = current_app.extensions.get("auditcage.routing_policy")
+    if policy is None:
+        policy = current_app.extensions["auditcage.routing_policy"] = load_policy(
+            db.settings().rules_dir / "routing.yaml"
+        )
+    return Notifier(ref=g.reference, policy=policy, settings=db.settings())
