@@ -1,4 +1,4 @@
-"""The HTTP API (and, from the console issue on, the web console): a thin layer over services."""
+"""The HTTP API and the web console: a thin layer over services."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from auditcage.config import Settings
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    app = Flask(__name__, static_url_path="/console/static")
     app.config.update(
         SECRET_KEY=settings.secret_key, JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=64 << 20
     )
@@ -25,4 +25,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(reference.bp)
     app.register_blueprint(alerts.bp)
     app.register_blueprint(links.bp)
+
+    from api import console
+
+    console.init_app(app)
+    console.exempt_api(app)
     return app

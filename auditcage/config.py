@@ -22,6 +22,8 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     link_ttl: timedelta = timedelta(days=3)
     staff_token_ttl: timedelta = timedelta(days=30)
+    # A console session ends after this long without a request (and 12 h after sign-in).
+    session_ttl: timedelta = timedelta(hours=8)
     # Where links in pushed messages point (the console / API as the chiefs' devices reach it).
     public_url: str = "http://127.0.0.1:8000"
     # Comma-separated "source_system=key" pairs; each source system authenticates with its own key.

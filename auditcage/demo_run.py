@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from auditcage import clock
 from auditcage.config import Settings
+from auditcage.demo.accounts import DemoAccount
 
 
 def first_month(months: int, *, today: date | None = None) -> date:
@@ -20,6 +22,14 @@ def first_month(months: int, *, today: date | None = None) -> date:
         month += 12
         year -= 1
     return date(year, month, 1)
+
+
+@dataclass
+class DemoDatabase:
+    settings: Settings
+    sessions: Any  # sessionmaker
+    accounts: list[DemoAccount]
+    province: Any  # auditcage.demo.province.Province
 
 
 def run_demo(
@@ -34,6 +44,31 @@ def run_demo(
 ) -> None:
     import os
 
+    if "AUDITCAGE_DATABASE_URL" not in os.environ:
+        settings = replace(settings, database_url="sqlite:///auditcage-demo.db")
+    demo = prepare_demo(
+        settings,
+        records_target=records_target,
+        months=months,
+        seed=seed,
+        out_dir=out_dir,
+        echo=echo,
+    )
+    if serve:
+        serve_demo(demo, echo=echo)
+
+
+def prepare_demo(
+    settings: Settings,
+    *,
+    records_target: int,
+    months: int,
+    seed: int,
+    out_dir: Path,
+    echo: Callable[[str], None] = print,
+    password: str | None = None,
+) -> DemoDatabase:
+    """Generate, load, ingest, evaluate and route the sample province; create demo accounts."""
     from auditcage.demo import generate, write_scenario
     from auditcage.records.intake import IntakeReport, accept_batch
     from auditcage.records.readers import read_records
@@ -42,8 +77,6 @@ def run_demo(
     from auditcage.storage.schema import upgrade
     from auditcage.storage.session import make_engine, make_session_factory
 
-    if "AUDITCAGE_DATABASE_URL" not in os.environ:
-        settings = replace(settings, database_url="sqlite:///auditcage-demo.db")
     if not settings.source_keys:
         settings = replace(settings, source_keys=_demo_keys())
     if not settings.admin_token:
@@ -109,51 +142,50 @@ def run_demo(
         f"acknowledgement loop: {notified.routed} alerts routed and queued for their chiefs, "
         f"{notified.escalations} escalation steps, {notified.digests} digests"
     )
-    echo("staff tokens for the alerts API (Authorization: Bearer <token>):")
-    for staff_id, label in _demo_staff(sessions):
-        from api.auth import issue_staff_token
+    from auditcage.demo.accounts import ensure_demo_accounts
 
-        echo(f"  {label:<28}{staff_id:<10}{issue_staff_token(settings.secret_key, staff_id)}")
+    with sessions.begin() as session:
+        accounts = ensure_demo_accounts(session, service.build_index(session), password=password)
+    echo(f"console accounts (sign in at http://{settings.host}:{settings.port}/console/):")
+    for a in accounts:
+        echo(
+            f"  {a.role:<16}{a.username:<13}{a.password:<15}"
+            f"{a.staff_id or '':<10}{a.unit_code or ''}"
+        )
+    from api.auth import issue_staff_token
+
+    echo("staff tokens for the alerts API (Authorization: Bearer <token>):")
+    for a in accounts:
+        if a.staff_id:
+            echo(f"  {a.username:<13}{issue_staff_token(settings.secret_key, a.staff_id)}")
     echo(f"database: {settings.database_url}")
     echo("source-system keys (Authorization: Bearer <key>):")
     for key, source in settings.source_key_map().items():
         echo(f"  {source:<16}{key}")
     echo(f"administrator token: {settings.admin_token}")
-    if serve:
-        import threading
-
-        from api import create_app
-
-        def keep_evaluating() -> None:  # records posted to the API get evaluated too
-            while True:
-                time.sleep(5)
-                worker.run_once()
-                notifications.run_once(deliver=False)
-
-        notifications = NotificationWorker(sessions, settings)
-        threading.Thread(target=keep_evaluating, name="record-worker", daemon=True).start()
-        echo(f"serving on http://{settings.host}:{settings.port}  (Ctrl-C stops)")
-        create_app(settings).run(host=settings.host, port=settings.port, threaded=True)
+    return DemoDatabase(settings, sessions, accounts, province)
 
 
-def _demo_staff(sessions) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    """One active member per role that uses the loop: chiefs, inspection, leadership."""
-    from auditcage.reference.service import build_index
+def serve_demo(demo: DemoDatabase, *, echo: Callable[[str], None] = print) -> None:
+    import threading
 
-    wanted = {
-        "brigade_head": "大队长 brigade chief",
-        "detachment_head": "支队长 detachment chief",
-        "inspector_discipline": "纪检督察 inspector",
-        "province_head": "总队长 provincial chief",
-    }
-    with sessions.begin() as session:
-        staff = build_index(session).rows("staff")
-    found: dict[str, tuple[str, str]] = {}
-    for row in sorted(staff, key=lambda r: str(r["staff_id"])):
-        position = row.get("position")
-        if position in wanted and position not in found and row.get("status") == "active":
-            found[position] = (str(row["staff_id"]), wanted[position])
-    return [found[p] for p in wanted if p in found]
+    from api import create_app
+    from auditcage.engine.runner import RecordWorker
+    from notifications.worker import NotificationWorker
+
+    settings = demo.settings
+    worker = RecordWorker(demo.sessions, rules_dir=settings.rules_dir)
+    notifications = NotificationWorker(demo.sessions, settings)
+
+    def keep_evaluating() -> None:  # records posted to the API get evaluated too
+        while True:
+            time.sleep(5)
+            worker.run_once()
+            notifications.run_once(deliver=False)
+
+    threading.Thread(target=keep_evaluating, name="record-worker", daemon=True).start()
+    echo(f"serving on http://{settings.host}:{settings.port}/console/  (Ctrl-C stops)")
+    create_app(settings).run(host=settings.host, port=settings.port, threaded=True)
 
 
 def _demo_keys() -> str:

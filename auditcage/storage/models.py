@@ -1,5 +1,6 @@
 """Every mapped model, imported once so Base.metadata is complete (Alembic, create_all)."""
 
+from auditcage.accounts import models as accounts_models
 from auditcage.alerts import models as alerts_models
 from auditcage.audit import models as audit_models
 from auditcage.engine import models as engine_models
@@ -15,6 +16,7 @@ from notifications import models as notifications_models  # noqa: F401  (Alembic
 
 __all__ = [
     "Base",
+    "accounts_models",
     "alerts_models",
     "audit_models",
     "engine_models",
