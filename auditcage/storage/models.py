@@ -9,6 +9,7 @@ from auditcage.reference import models as reference_models
 from auditcage.rulepacks import models as rulepacks_models
 from auditcage.storage.base import Base
 from notifications import (
+    attachment_models,  # noqa: F401  (Alembic sees the report attachments)
     lifecycle_models,  # noqa: F401  (Alembic sees the §4.4 loop)
     routing_models,  # noqa: F401  (Alembic sees the routing decisions)
 )
