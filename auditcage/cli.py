@@ -347,6 +347,10 @@ from auditcage.cli_engine import register as _register_engine  # noqa: E402
 
 _register_engine(main, _sessions, _settings, _cli_actor)
 
+from auditcage.cli_accounts import register as _register_accounts  # noqa: E402
+
+_register_accounts(main, _sessions, _settings, _cli_actor)
+
 
 # --- staff tokens -------------------------------------------------------------------------------
 
