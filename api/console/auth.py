@@ -131,6 +131,7 @@ def requires(capability: Capability | None = None) -> Callable[[F], F]:
             g.reference = db.reference_cache().index(db.session())
             return view(*args, **kwargs)
 
+        wrapped.required_capability = capability or "signed_in"  # type: ignore[attr-defined]
         return wrapped  # type: ignore[return-value]
 
     return decorate
