@@ -16,7 +16,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     from api import db, errors
-    from api.v1 import alerts, health, links, records, reference
+    from api.v1 import alerts, health, links, precheck, records, reference
 
     db.init_app(app, settings)
     errors.init_app(app)
@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(reference.bp)
     app.register_blueprint(alerts.bp)
     app.register_blueprint(links.bp)
+    app.register_blueprint(precheck.bp)
 
     from api import console
 

@@ -189,6 +189,8 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
     def rules_validate(ctx: click.Context, rules_dir: Path | None) -> None:
         """Check every pack, rule and condition; print each problem as file:line: rule: field."""
         from auditcage.engine.compiled import compile_ruleset
+        from auditcage.precheck.policy import FILE as PRECHECK_FILE
+        from auditcage.precheck.policy import validate_precheck_policy
         from auditcage.rulepacks.packs import load_ruleset
         from notifications.policy import validate_policy
 
@@ -197,6 +199,10 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
         _, compile_issues = compile_ruleset(ruleset)
         routing = directory / "routing.yaml"
         policy_issues = validate_policy(routing) if routing.exists() else []
+        precheck = directory / PRECHECK_FILE
+        if precheck.exists():
+            uids = [f"{r.id}#{r.sub}" if r.sub else r.id for r in ruleset.rules]
+            policy_issues += validate_precheck_policy(precheck, uids)
         problems = [*issues, *compile_issues, *policy_issues]
         for issue in problems:
             click.echo(str(issue), err=True)
@@ -205,6 +211,7 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
         click.echo(
             f"{len(ruleset.rules)} rules in {len(ruleset.packs)} packs"
             + (" and the routing policy" if routing.exists() else "")
+            + (" and the pre-check policy" if precheck.exists() else "")
             + ": no problem"
         )
 

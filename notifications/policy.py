@@ -19,9 +19,9 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from auditcage import clock
 from auditcage.errors import AuditcageError
-from auditcage.rulepacks.loader import LocatedDict, LocatedList, YamlError, load_file
 from auditcage.rulepacks.model import Severity
-from auditcage.rulepacks.schemas import Issue, flatten_errors
+from auditcage.rulepacks.policy_files import load_validated
+from auditcage.rulepacks.schemas import Issue
 
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "rules" / "routing.yaml"
 
@@ -403,47 +403,8 @@ def load_policy(path: Path | str | None = None) -> RoutingPolicy:
 
 
 def _load(path: Path) -> tuple[RoutingPolicy | None, list[Issue]]:
-    if not path.is_file():
-        return None, [Issue(str(path), 1, None, "", "no such file")]
-    try:
-        document = load_file(path)
-    except YamlError as exc:
-        return None, [
-            Issue(exc.source.path, exc.source.line, None, "", str(exc).split(": ", 1)[-1])
-        ]
-    if not isinstance(document, dict):
-        return None, [Issue(str(path), 1, None, "", "the policy is a mapping of sections")]
-    try:
-        data = PolicySchema().load(document)
-    except ValidationError as exc:
-        return None, [
-            Issue(str(path), line_of(document, dotted), None, _plain_field(dotted), message)
-            for dotted, message in flatten_errors(exc.messages)
-        ]
-    return _build(str(path), data), []
-
-
-def _plain_field(dotted: str) -> str:
-    """marshmallow names Dict errors `digests.x.value.at`; the file says `digests.x.at`."""
-    return ".".join(p for p in dotted.split(".") if p not in ("value", "key"))
-
-
-def line_of(document: Any, dotted: str) -> int:
-    """The line of the deepest node of `dotted` present in the YAML (marshmallow's `value`/`key`
-    segments of Dict fields and list indexes are followed too)."""
-    node, line = document, getattr(document, "line", 1)
-    for part in dotted.split("."):
-        if part in ("value", "key"):
-            continue
-        if isinstance(node, LocatedDict) and part in node:
-            line = node.line_of(part)
-            node = node[part]
-        elif isinstance(node, LocatedList) and part.isdigit() and int(part) < len(node):
-            line = node.item_lines[int(part)]
-            node = node[int(part)]
-        else:
-            break
-    return line
+    data, issues = load_validated(path, PolicySchema(), "policy")
+    return (_build(str(path), data), []) if data is not None else (None, issues)
 
 
 def _build(path: str, data: dict[str, Any]) -> RoutingPolicy:

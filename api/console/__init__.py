@@ -55,7 +55,14 @@ def _register_optional(app: Flask, name: str) -> None:
 
 def exempt_api(app: Flask) -> None:
     """The JSON API authenticates by bearer token, never by cookie: CSRF does not apply."""
-    for name in ("alerts_api", "records_api", "reference_api", "health", "alert_links"):
+    for name in (
+        "alerts_api",
+        "records_api",
+        "reference_api",
+        "precheck_api",
+        "health",
+        "alert_links",
+    ):
         blueprint = app.blueprints.get(name)
         if blueprint is not None:
             csrf.exempt(blueprint)

@@ -50,7 +50,7 @@ class WorkerPass:
 
 
 @contextmanager
-def _rules_dir(session: Session, fallback: Path) -> Iterator[tuple[Path, str]]:
+def active_rules_dir(session: Session, fallback: Path) -> Iterator[tuple[Path, str]]:
     """The active published version if there is one, else the rules directory on disk."""
     version = publish.active_version(session)
     if version is None:
@@ -81,7 +81,7 @@ class RecordWorker:
             label = self._active_label(session)
             if self.engine is not None and label == self.version_label:
                 return 0
-            with _rules_dir(session, self.rules_dir) as (directory, label):
+            with active_rules_dir(session, self.rules_dir) as (directory, label):
                 ruleset, rules = load_rules(directory)
             self.engine = build_engine(ruleset, rules, build_index(session))
             self.version_label = label

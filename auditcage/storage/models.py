@@ -4,6 +4,7 @@ from auditcage.accounts import models as accounts_models
 from auditcage.alerts import models as alerts_models
 from auditcage.audit import models as audit_models
 from auditcage.engine import models as engine_models
+from auditcage.precheck import models as precheck_models
 from auditcage.records import models as records_models
 from auditcage.reference import models as reference_models
 from auditcage.rulepacks import models as rulepacks_models
@@ -21,6 +22,7 @@ __all__ = [
     "alerts_models",
     "audit_models",
     "engine_models",
+    "precheck_models",
     "records_models",
     "reference_models",
     "rulepacks_models",
