@@ -34,19 +34,10 @@ class NearKeys:
 
     def canonical(self, value: str, at: datetime) -> str:
         """The representative hex value for `value` (itself when nothing earlier is near)."""
-        try:
-            number = int(value, 16)
-        except ValueError:
+        number = _as_hash(value)
+        if number is None:
             return value  # not a hash: keys by equality, as without key_near
-        if number >> BITS:
-            return value
-        best: int | None = None
-        for part in self._parts(number):
-            for candidate in self._index.get(part, ()):
-                if (candidate ^ number).bit_count() <= self.max_distance and (
-                    best is None or candidate < best
-                ):
-                    best = candidate
+        best = self._nearest(number)
         if best is None:
             best = number
             for part in self._parts(number):
@@ -55,6 +46,24 @@ class NearKeys:
         if len(self._seen) % 4096 == 0:
             self._prune(at)
         return f"{best:016x}"
+
+    def peek(self, value: str) -> str:
+        """What canonical() would answer, remembering nothing (the pre-check)."""
+        number = _as_hash(value)
+        if number is None:
+            return value
+        best = self._nearest(number)
+        return f"{(number if best is None else best):016x}"
+
+    def _nearest(self, number: int) -> int | None:
+        best: int | None = None
+        for part in self._parts(number):
+            for candidate in self._index.get(part, ()):
+                if (candidate ^ number).bit_count() <= self.max_distance and (
+                    best is None or candidate < best
+                ):
+                    best = candidate
+        return best
 
     def _parts(self, number: int) -> list[tuple[int, int]]:
         return [
@@ -68,3 +77,11 @@ class NearKeys:
                 del self._seen[number]
                 for part in self._parts(number):
                     self._index[part].discard(number)
+
+
+def _as_hash(value: str) -> int | None:
+    try:
+        number = int(value, 16)
+    except ValueError:
+        return None
+    return None if number >> BITS else number

@@ -14,6 +14,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from auditcage.engine.evaluator import Evaluator, _Armed, _SequenceKey, _WindowKey
+from auditcage.engine.near import NearKeys
 
 
 class _CopyOnRead(dict):  # type: ignore[type-arg]
@@ -64,6 +65,16 @@ def _armed(armed: list[_Armed]) -> list[_Armed]:
     return [dataclasses.replace(a, done=list(a.done)) for a in armed]
 
 
+class _PeekNear:
+    """A key_near index that answers without remembering the candidate's hash."""
+
+    def __init__(self, base: NearKeys) -> None:
+        self._base = base
+
+    def canonical(self, value: str, _at: Any) -> str:
+        return self._base.peek(value)
+
+
 class _Inert:
     """Stands in for the rate book and the ledgers: one record's arrival adds nothing to judge."""
 
@@ -83,7 +94,7 @@ def fork(evaluator: Evaluator) -> Evaluator:
     view._sequences = _CopyOnRead(evaluator._sequences, _SequenceKey, _sequence)  # type: ignore[assignment]
     view._armed = _CopyOnRead(evaluator._armed, list, _armed)  # type: ignore[assignment]
     view._seen = _CopyOnRead(evaluator._seen, list, list)  # type: ignore[assignment]
-    view._near = _CopyOnRead(evaluator._near, None, copy.deepcopy)  # type: ignore[assignment]
+    view._near = _CopyOnRead(evaluator._near, None, _PeekNear)  # type: ignore[assignment]
     view.superseded = set()
     view.rates = _Inert()  # type: ignore[assignment]
     view.ledgers = _Inert()  # type: ignore[assignment]
