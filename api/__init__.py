@@ -15,11 +15,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from api import db, errors
+    from api import db, errors, headers
     from api.v1 import alerts, health, links, precheck, records, reference
 
     db.init_app(app, settings)
     errors.init_app(app)
+    headers.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(reference.bp)

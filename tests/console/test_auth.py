@@ -142,3 +142,17 @@ def test_a_loop_role_needs_a_staff_member(committing_engine: Engine) -> None:
 
     with pytest.raises(InvalidInput, match="staff_id"):
         make_account(committing_engine, "chief1", "brigade_head")
+
+
+def test_every_response_carries_the_security_headers_and_pages_are_not_cached(client) -> None:
+    page = client.get("/console/login")
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Cache-Control"] == "no-store"
+    cookie = page.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    api = client.get("/api/v1/alerts")
+    assert api.headers["X-Frame-Options"] == "DENY"
+    static = client.get("/console/static/console.css")
+    assert static.headers.get("Cache-Control") != "no-store"
+    static.close()
