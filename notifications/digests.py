@@ -3,6 +3,7 @@ report with its figures, and the notice to discipline inspection of oranges clos
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -40,19 +41,11 @@ def send_digests(session: Session, notifier: Notifier, *, now: datetime | None =
         if slot is None:
             continue
         span = timedelta(days=7) if name == "weekly_report" else timedelta(days=1)
-        alerts = session.scalars(
-            select(Alert)
-            .join(AlertRouting, AlertRouting.alert_id == Alert.id)
-            .where(
-                AlertRouting.routed_at >= slot - span,
-                AlertRouting.routed_at < slot,
-                Alert.severity.in_(DIGEST_SEVERITIES.get(name, ("red",))),
-                Alert.shadow.is_(False),
-            )
-            .order_by(Alert.first_at)
-        ).all()
-        if name == "red_briefing":  # new reds, and reds overdue on acknowledgement or feedback
-            alerts = list(dict.fromkeys([*alerts, *_overdue_reds(session, slot)]))
+        if name == "red_briefing":
+            alerts = red_briefing_alerts(session, since=slot - span, until=slot)
+        else:
+            severities = DIGEST_SEVERITIES.get(name, ("red",))
+            alerts = routed_alerts(session, severities, since=slot - span, until=slot)
         for person in digest_recipients(name, notifier.policy, notifier.ref, slot):
             title = DIGEST_TITLES.get(name, name)
             if name == "weekly_report":
@@ -81,7 +74,32 @@ def send_digests(session: Session, notifier: Notifier, *, now: datetime | None =
     return queued
 
 
-def _overdue_reds(session: Session, at: datetime) -> list[Alert]:
+def red_briefing_alerts(session: Session, *, since: datetime, until: datetime) -> list[Alert]:
+    """The 08:00 red briefing's alerts (§4.3): reds routed in [since, until), then reds overdue
+    at `until` on acknowledgement or feedback; each once. The console's briefing page shows it."""
+    new = routed_alerts(session, ("red",), since=since, until=until)
+    return list(dict.fromkeys([*new, *overdue_reds(session, until)]))
+
+
+def routed_alerts(
+    session: Session, severities: Sequence[str], *, since: datetime, until: datetime
+) -> list[Alert]:
+    return list(
+        session.scalars(
+            select(Alert)
+            .join(AlertRouting, AlertRouting.alert_id == Alert.id)
+            .where(
+                AlertRouting.routed_at >= since,
+                AlertRouting.routed_at < until,
+                Alert.severity.in_(severities),
+                Alert.shadow.is_(False),
+            )
+            .order_by(Alert.first_at)
+        ).all()
+    )
+
+
+def overdue_reds(session: Session, at: datetime) -> list[Alert]:
     return list(
         session.scalars(
             select(Alert)

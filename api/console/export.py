@@ -32,7 +32,7 @@ def excel_response(
     if frame.empty:
         frame = pd.DataFrame(columns=[key for key, _ in columns])
     for column in frame.columns:  # Excel has no time zones: local wall time, as on screen
-        if pd.api.types.is_datetime64tz_dtype(frame[column]):
+        if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
             frame[column] = frame[column].dt.tz_localize(None)
     frame = frame.rename(columns={key: t(label) for key, label in columns})
     buffer = io.BytesIO()
