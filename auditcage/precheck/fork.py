@@ -1,9 +1,12 @@
 """A throw-away view of an Evaluator: it evaluates one record as the real one would, and leaves
 the real one untouched.
 
-Per-key state is copied on first touch only (a record touches a handful of keys), so a fork costs
-what the record's own keys cost, not the size of the state. Rate periods and ledgers are not
-forked: their hits come at period close or in the sweeper, never from one record's arrival.
+Every per-key state table of the evaluator (any dict attribute: windows, sequences, armed
+deadlines, …, and whatever a new rule kind adds) is replaced by a view that copies an entry on
+first touch only — a record touches a handful of keys, so a fork costs what the record's own keys
+cost, not the size of the state. key_near indexes are peeked, never written. Rate periods and
+ledgers are not forked: their hits come at period close or in the sweeper, never from one
+record's arrival. tests/precheck/test_fork.py compares the whole evaluator before and after.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ import dataclasses
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from auditcage.engine.evaluator import Evaluator, _Armed, _SequenceKey, _WindowKey
+from auditcage.engine.evaluator import Evaluator
 from auditcage.engine.near import NearKeys
+
+SHARED = frozenset({"rules", "ctx", "filters", "_by_kind"})  # compiled once, read only
 
 
 class _CopyOnRead(dict):  # type: ignore[type-arg]
@@ -45,24 +50,23 @@ class _CopyOnRead(dict):  # type: ignore[type-arg]
         return dict.__contains__(self, key) or key in self._base
 
 
-def _window(state: _WindowKey) -> _WindowKey:
-    return dataclasses.replace(
-        state, events=list(state.events), emitted=set(state.emitted), records=dict(state.records)
-    )
+def _shallow(value: Any) -> Any:
+    if isinstance(value, list | set | dict):
+        return copy.copy(value)
+    return value
 
 
-def _sequence(state: _SequenceKey) -> _SequenceKey:
-    return dataclasses.replace(
-        state,
-        firsts=list(state.firsts),
-        thens=list(state.thens),
-        matched=set(state.matched),
-        records=dict(state.records),
-    )
-
-
-def _armed(armed: list[_Armed]) -> list[_Armed]:
-    return [dataclasses.replace(a, done=list(a.done)) for a in armed]
+def clone(value: Any) -> Any:
+    """A copy deep enough that changing it leaves `value` as it was: state objects and their
+    containers are copied, the records and events they hold (never changed) are shared."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if value.__dataclass_params__.frozen:
+            return value
+        changes = {f.name: _shallow(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changes)
+    if isinstance(value, list):
+        return [clone(item) for item in value]
+    return _shallow(value)
 
 
 class _PeekNear:
@@ -90,11 +94,13 @@ class _Inert:
 
 def fork(evaluator: Evaluator) -> Evaluator:
     view = copy.copy(evaluator)
-    view._windows = _CopyOnRead(evaluator._windows, _WindowKey, _window)  # type: ignore[assignment]
-    view._sequences = _CopyOnRead(evaluator._sequences, _SequenceKey, _sequence)  # type: ignore[assignment]
-    view._armed = _CopyOnRead(evaluator._armed, list, _armed)  # type: ignore[assignment]
-    view._seen = _CopyOnRead(evaluator._seen, list, list)  # type: ignore[assignment]
-    view._near = _CopyOnRead(evaluator._near, None, _PeekNear)  # type: ignore[assignment]
+    for name, value in vars(evaluator).items():
+        if name in SHARED or not isinstance(value, dict):
+            continue
+        if name == "_near":
+            setattr(view, name, _CopyOnRead(value, None, _PeekNear))
+        else:
+            setattr(view, name, _CopyOnRead(value, getattr(value, "default_factory", None), clone))
     view.superseded = set()
     view.rates = _Inert()  # type: ignore[assignment]
     view.ledgers = _Inert()  # type: ignore[assignment]
