@@ -1,26 +1,25 @@
 """/api/v1/alerts: the acknowledgement loop for chiefs' devices, the console and inspectors.
 
-Every view: who (g.viewer, from the staff token), may they see the alert (jurisdiction and
-recusal, notifications.access), then one lifecycle call in one transaction. The lifecycle checks
-the rest (a red alert acknowledged personally by a named owner, a reviewer not reviewing his own
-report, legal transitions) and writes the audit trail.
+Every view: who (g.viewer, from the staff token), then one call of notifications.actions in one
+transaction; the console's alert pages make the same calls. Those check that the viewer may see
+the alert (jurisdiction and recusal) and take the step; the lifecycle checks the rest (a red
+alert acknowledged personally by a named owner, a reviewer not reviewing his own report, legal
+transitions) and writes the audit trail.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import BadRequest
 
 from api import db
 from api.auth import staff_required
-from notifications import alert_views, lifecycle
-from notifications.access import check_action
-from notifications.pipeline import Notifier, assignment_recipients
-from notifications.policy import load_policy
+from api.notifier import current_notifier
+from notifications import actions, alert_views, lifecycle
 
 bp = Blueprint("alerts_api", __name__, url_prefix="/api/v1/alerts")
 
@@ -69,11 +68,6 @@ def _state(state: lifecycle.TrackingState) -> dict[str, Any]:
     }
 
 
-def _acting(alert_id: int, action: str) -> None:
-    alert_views.get_visible(db.session(), g.reference, g.viewer, alert_id)
-    check_action(g.viewer, action)
-
-
 @bp.get("")
 @staff_required
 def mine() -> ResponseReturnValue:
@@ -103,12 +97,12 @@ def history(alert_id: int) -> ResponseReturnValue:
 @staff_required
 def acknowledge(alert_id: int) -> ResponseReturnValue:
     data = AcknowledgeIn().load(_body())
-    _acting(alert_id, "acknowledge")
     with db.transaction() as session:
-        state = lifecycle.acknowledge(
+        state = actions.acknowledge(
             session,
+            g.reference,
+            g.viewer,
             alert_id,
-            g.viewer.staff_id,
             delegated_to=data["delegated_to"],
             reason=data["reason"],
         )
@@ -119,16 +113,9 @@ def acknowledge(alert_id: int) -> ResponseReturnValue:
 @staff_required
 def feedback(alert_id: int) -> ResponseReturnValue:
     report = _body()
-    _acting(alert_id, "feedback")
-    notifier = _notifier()
     with db.transaction() as session:
-        state = lifecycle.submit_feedback(
-            session,
-            alert_id,
-            g.viewer.staff_id,
-            report,
-            policy=notifier.deadlines,
-            timekeeper=notifier.timekeeper,
+        state = actions.submit_feedback(
+            session, g.reference, g.viewer, alert_id, report, notifier=current_notifier()
         )
     return _state(state)
 
@@ -147,19 +134,16 @@ def return_report(alert_id: int) -> ResponseReturnValue:
 
 def _review(alert_id: int, data: dict[str, Any]) -> ResponseReturnValue:
     """Accept (and close) or return the final report."""
-    _acting(alert_id, "review")
-    notifier = _notifier()
     with db.transaction() as session:
-        state = lifecycle.review(
+        state = actions.review(
             session,
+            g.reference,
+            g.viewer,
             alert_id,
-            g.viewer.staff_id,
             data["outcome"],
             data["comment"],
-            timekeeper=notifier.timekeeper,
+            notifier=current_notifier(),
         )
-        if data["outcome"] == "accept":
-            state = lifecycle.close(session, alert_id, g.viewer.staff_id, note="accepted")
     return _state(state)
 
 
@@ -167,10 +151,9 @@ def _review(alert_id: int, data: dict[str, Any]) -> ResponseReturnValue:
 @staff_required
 def dismiss(alert_id: int) -> ResponseReturnValue:
     data = DismissIn().load(_body())
-    _acting(alert_id, "dismiss")
     with db.transaction() as session:
-        state = lifecycle.dismiss(
-            session, alert_id, g.viewer.staff_id, data["reason_code"], data["comment"]
+        state = actions.dismiss(
+            session, g.reference, g.viewer, alert_id, data["reason_code"], data["comment"]
         )
     return _state(state)
 
@@ -179,28 +162,13 @@ def dismiss(alert_id: int) -> ResponseReturnValue:
 @staff_required
 def assign(alert_id: int) -> ResponseReturnValue:
     data = AssignIn().load(_body())
-    _acting(alert_id, "assign")
-    notifier = _notifier()
     with db.transaction() as session:
-        owners, copies = assignment_recipients(session, notifier, alert_id, data["unit_code"])
-        state = lifecycle.assign(
+        state = actions.assign(
             session,
+            g.reference,
+            g.viewer,
             alert_id,
-            g.viewer.staff_id,
             data["unit_code"],
-            owners=owners,
-            copies=copies,
-            policy=notifier.deadlines,
-            timekeeper=notifier.timekeeper,
+            notifier=current_notifier(),
         )
     return _state(state)
-
-
-def _notifier() -> Notifier:
-    # The policy file is read once per application, not per request.
-    policy = current_app.extensions.get("auditcage.routing_policy")
-    if policy is None:
-        policy = current_app.extensions["auditcage.routing_policy"] = load_policy(
-            db.settings().rules_dir / "routing.yaml"
-        )
-    return Notifier(ref=g.reference, policy=policy, settings=db.settings())
