@@ -817,6 +817,60 @@ def cp_13_near(ctx: PlantContext) -> list[Record]:
     return [dec]
 
 
+def _late_upload(ctx: PlantContext, offset: int, delay: timedelta) -> list[Record]:
+    """An on-site decision filmed by its officer on a clip of its own, uploaded `delay` after
+    the clip ended."""
+    office = ctx.office("brigade", 0, 1)
+    officer = office.field_officers[1]
+    day = _on_duty_day(ctx, officer, offset)
+    t = ctx.t(day, "17:20")
+    begin, end = t - timedelta(minutes=20), t + timedelta(minutes=15)
+    clip = f"BC-{officer}-{t:%Y%m%d}-U{offset}"
+    ctx.add(
+        "bodycam_index",
+        {
+            "clip_id": clip,
+            "device_id": f"BCD-{officer}",
+            "staff_id": officer,
+            "started_at": begin.isoformat(),
+            "ended_at": end.isoformat(),
+            "uploaded_at": (end + delay).isoformat(),
+            "retention_class": "evidence",
+            "deleted_at": None,
+        },
+    )
+    dec = decide_record(
+        ctx,
+        office,
+        None,
+        t,
+        ctx.person(),
+        "12230",
+        points=3,
+        fine=50.0,
+        operator=officer,
+        where="field",
+        source="on_site",
+    )
+    dec["violation"]["driver_verify"] = {"method": "id_card", "score": None}
+    dec["bodycam_refs"] = [clip]
+    return [dec]
+
+
+@plant("CP-13", severity="orange")
+def cp_13_late_upload(ctx: PlantContext) -> list[Record]:
+    """An on-site decision filmed by the officer, the clip uploaded 26 hours after it ended
+    (upload within 24 h)."""
+    return _late_upload(ctx, 72, timedelta(hours=26))
+
+
+@near_miss("CP-13")
+def cp_13_upload_at_24h(ctx: PlantContext) -> list[Record]:
+    """An on-site decision filmed by the officer, the clip uploaded exactly 24 hours after it
+    ended."""
+    return _late_upload(ctx, 74, timedelta(hours=24))
+
+
 @plant("CP-14", severity="yellow")
 def cp_14(ctx: PlantContext) -> list[Record]:
     """A seized vehicle released 14 working days after the documents were brought in, with no
@@ -954,6 +1008,39 @@ def cp_19(ctx: PlantContext) -> list[Record]:
     dec, office, _ = _window_decision(ctx, 30)
     paid = datetime.fromisoformat(dec["action_time"]) + timedelta(days=4, hours=2)
     return [dec, _bank_payment(ctx, dec, office, paid, banked=100.0)]
+
+
+def _instalments(ctx: PlantContext, offset: int, shares: tuple[float, ...]) -> list[Record]:
+    """A fine recorded as paid, banked as several transactions of the given shares of it."""
+    dec, office, _ = _window_decision(ctx, offset)
+    paid = datetime.fromisoformat(dec["action_time"]) + timedelta(days=4, hours=2)
+    fine = float(dec["amount"])
+    pay = _bank_payment(ctx, dec, office, paid, banked=round(fine * shares[-1], 2))
+    for i, share in enumerate(shares[:-1], start=1):
+        ctx.add(
+            "bank_ledger",
+            {
+                "bank_txn_id": f"BK{paid:%Y%m%d}{dec['serial_no'][-8:]}I{i}",
+                "decision_no": dec["violation"]["decision"]["decision_no"],
+                "amount": round(fine * share, 2),
+                "paid_on": (paid - timedelta(days=i)).date().isoformat(),
+            },
+        )
+    return [dec, pay]
+
+
+@plant("CP-19", severity="orange")
+def cp_19_three_unequal(ctx: PlantContext) -> list[Record]:
+    """A fine recorded as paid whose three unequal bank transactions (25 %, 30 %, 50 % of it)
+    add up to 105 % of the fine."""
+    return _instalments(ctx, 34, (0.25, 0.3, 0.5))
+
+
+@near_miss("CP-19")
+def cp_19_three_add_up(ctx: PlantContext) -> list[Record]:
+    """A fine recorded as paid whose three unequal bank transactions (25 %, 30 %, 45 % of it)
+    add up to exactly the fine."""
+    return _instalments(ctx, 36, (0.25, 0.3, 0.45))
 
 
 @near_miss("CP-19")

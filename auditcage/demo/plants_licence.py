@@ -333,6 +333,35 @@ def _seat_months(ctx: PlantContext, seat: str, counts: tuple[int, int]) -> list[
     return out
 
 
+def _seat_runs(ctx: PlantContext, seat: str, results: str) -> list[Record]:
+    """August sittings of one seat with the given results in order (P pass, F fail)."""
+    office = exam_office(ctx)
+    out = []
+    for i, code in enumerate(results):
+        day, hhmm = slot(ctx, AUGUST, i)
+        out.append(
+            exam(
+                ctx,
+                ctx.person(licensed=False),
+                day,
+                hhmm,
+                1,
+                result="pass" if code == "P" else "fail",
+                seconds=1500 + 17 * i,
+                examiner=office.examiners[i % len(office.examiners)],
+                terminal=seat,
+            )
+        )
+    return out
+
+
+@plant("LIC-03", severity="orange")
+def lic_03_streak(ctx: PlantContext) -> list[Record]:
+    """(a) After two failed sittings, one theory seat passes the next 20 subject-1 candidates in
+    a row (22 sittings in August: too few for (b))."""
+    return _seat_runs(ctx, _seat(ctx, 3), "FF" + "P" * 20)
+
+
 @plant("LIC-03", severity="orange")
 def lic_03(ctx: PlantContext) -> list[Record]:
     """(b) One theory seat passes all 31 subject-1 candidates in August and all 31 in
@@ -342,9 +371,9 @@ def lic_03(ctx: PlantContext) -> list[Record]:
 
 @near_miss("LIC-03")
 def lic_03_quiet(ctx: PlantContext) -> list[Record]:
-    """(b) A seat with 100 % in September (31) but only 29 sittings in August (n ≥ 30 per
-    month)."""
-    return _seat_months(ctx, _seat(ctx, 2), (29, 31))
+    """(a)(b) A seat whose 60 August sittings pass in runs of 19 broken by a fail (19 in a row
+    at most; 57 of 60 in the month)."""
+    return _seat_runs(ctx, _seat(ctx, 2), ("P" * 19 + "F") * 3)
 
 
 # ---- LIC-04: examiner pass rate ---------------------------------------------------------------
@@ -1031,6 +1060,28 @@ def cp_41_quiet(ctx: PlantContext) -> list[Record]:
     return passes + accept_issue(
         ctx, learner, "LIC_ISSUE", t, t + timedelta(minutes=7), safety_education_minutes=30
     )
+
+
+@plant("CP-41", severity="red")
+def cp_41_issued_by_examiner(ctx: PlantContext) -> list[Record]:
+    """A licence issued, after every exam was passed and 30 minutes of education, by the
+    examiner who passed the candidate in subject 3 (separation of duties)."""
+    learner = ctx.person(licensed=False)
+    examiner = exam_office(ctx).examiners[1]
+    passes = [
+        exam(ctx, learner, ctx.day(31), "09:00", 1, seconds=1500),
+        exam(ctx, learner, ctx.day(39), "09:30", 2, seconds=900),
+        exam(ctx, learner, ctx.day(47), "10:00", 3, seconds=1500, examiner=examiner),
+        exam(ctx, learner, ctx.day(47), "14:00", 4, seconds=1200),
+    ]
+    t = ctx.t(ctx.day(55), "10:20")
+    acc, iss, filed = accept_issue(
+        ctx, learner, "LIC_ISSUE", t, t + timedelta(minutes=7), safety_education_minutes=30
+    )
+    staff = ctx.world.staff[examiner]
+    iss.update(operator_id=examiner, operator_role=role_of(staff))
+    iss["operator_cert_serial"] = staff.cert_serial
+    return [*passes, acc, iss, filed]
 
 
 @plant("CP-42", severity="orange")

@@ -906,6 +906,48 @@ def stf_11_next_day(ctx: PlantContext) -> list[Record]:
     return _decide_then_revoke(ctx, timedelta(hours=24, minutes=1))
 
 
+def _quick_cancels(
+    ctx: PlantContext, offset: int, window: int, gaps: tuple[timedelta, ...]
+) -> list[Record]:
+    """The officer of one vehicle window accepts an item and cancels it `gap` later, one item every
+    other day (vehicle items: a single occurrence is no STF-11 hit, only the 7-day pattern)."""
+    from auditcage.demo.plants_vehicle import chain
+
+    out: list[Record] = []
+    for i, gap in enumerate(gaps):
+        owner = ctx.person(det=1)
+        car = ctx.car(owner.id_no, det=1)
+        items = chain(
+            ctx,
+            "VEH_REPLACE_PLATE",
+            car,
+            owner.id_no,
+            owner,
+            ctx.day(offset + 2 * i),
+            steps=("accept", "cancel"),
+            start="11:10",
+            gap_min=gap.total_seconds() / 60,
+            window=window,
+        )
+        out += items
+    return out
+
+
+@plant("STF-11", severity="orange")
+def stf_11_three_quick_cancels(ctx: PlantContext) -> list[Record]:
+    """A vehicle-window officer cancels three items within hours of accepting them, within
+    five days."""
+    return _quick_cancels(ctx, 76, 3, (timedelta(hours=2), timedelta(hours=1), timedelta(hours=3)))
+
+
+@near_miss("STF-11")
+def stf_11_third_cancel_next_day(ctx: PlantContext) -> list[Record]:
+    """The same pattern, but the third item is cancelled 24 hours and 1 minute after it was
+    accepted (two quick cancellations in 7 days)."""
+    gaps = (timedelta(hours=2), timedelta(hours=1), timedelta(hours=24, minutes=1))
+    return _quick_cancels(ctx, 78, 4, gaps)
+
+
 # ---- STF-12 ---------------------------------------------------------------------------------
 def _foreign_correction(ctx: PlantContext, basis: str | None) -> list[Record]:
     """An officer of the 遵义 车管所 corrects the owner's name on a vehicle registered in 贵阳."""

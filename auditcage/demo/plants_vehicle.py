@@ -26,15 +26,17 @@ def chain(
     block: dict[str, Any] | None = None,
     new_owner: str | None = None,
     ops: dict[str, str] | None = None,
+    window: int | None = None,
 ) -> list[Record]:
     """One vehicle business item at the 贵阳 车管所, step by step, by distinct staff.
 
     `ops` overrides who does a step: a staff id, "@police" (the window's police officer) or
-    "@inspector" (the inspector of the item's inspection). After the inspection every record
+    "@inspector" (the inspector of the item's inspection); `window` picks the window (else a
+    random one). After the inspection every record
     carries its block, as the approval relies on it (CP-30, CP-32). The last step closes the item.
     """
     office = ctx.office("vehicle_office", car.det)
-    w = ctx.window(office, ctx.rng.randrange(len(office.windows)))
+    w = ctx.window(office, ctx.rng.randrange(len(office.windows)) if window is None else window)
     serial = ctx.serial("1", office.unit_code, day)
     t0 = ctx.t(day, start)
     t = t0
@@ -260,6 +262,38 @@ def veh_02_two_minutes(ctx: PlantContext) -> list[Record]:
     return _short_inspection(ctx, 34, 120)
 
 
+def _batch(ctx: PlantContext, offset: int, vehicles: int, *, burst: bool) -> list[Record]:
+    """`vehicles` transfers inspected by one inspector, the inspections starting 3 minutes apart
+    (all logged within 30 minutes); with `burst` one of them has every photo shot in 21 s."""
+    out: list[Record] = []
+    day = ctx.day(offset)
+    for i in range(vehicles):
+        owner, buyer = ctx.person(), ctx.person()
+        car = ctx.car(owner.id_no)
+        out += transfer(ctx, car, owner, buyer, day, start=f"16:{5 + 3 * i:02d}")
+    inspections = [r for r in out if r["action"] == "inspect"]
+    assert len({r["vehicle"]["inspection"]["inspector_id"] for r in inspections}) == 1
+    if burst:
+        insp = inspections[-1]["vehicle"]["inspection"]
+        started = datetime.fromisoformat(insp["started_at"])
+        for i, photo in enumerate(insp["photos"]):
+            photo["taken_at"] = (started + timedelta(seconds=60 + 3 * i)).isoformat()
+    return out
+
+
+@plant("VEH-02", severity="orange")
+def veh_02_batch_with_burst(ctx: PlantContext) -> list[Record]:
+    """One inspector logs six vehicles' inspections within 30 minutes (b), one of them with all
+    its photos shot within 21 seconds (c): (b) and (c) together."""
+    return _batch(ctx, 36, 6, burst=True)
+
+
+@near_miss("VEH-02")
+def veh_02_five_in_a_batch(ctx: PlantContext) -> list[Record]:
+    """One inspector logs five vehicles' inspections within 30 minutes (the batch is 6)."""
+    return _batch(ctx, 38, 5, burst=False)
+
+
 # ---- VEH-03 place and time of the inspection --------------------------------------------------
 def _moved_inspection(ctx: PlantContext, offset: int, metres: float, photos_too: bool) -> list:
     owner, buyer = ctx.person(), ctx.person()
@@ -463,6 +497,17 @@ def veh_09_redraws(ctx: PlantContext) -> list[Record]:
     for plate, offset in zip(BROKER_PLATES[3:], (26, 44), strict=True):
         out += plate_select(ctx, owner, ctx.day(offset), plate, car=car, steps=("accept", "cancel"))
     out += plate_select(ctx, owner, ctx.day(52), "黔A6T2R8", car=car)
+    return out
+
+
+@plant("VEH-09", severity="orange")
+def veh_09_premium(ctx: PlantContext) -> list[Record]:
+    """One agent selects three plate numbers in a year, the last the premium 黔A5R888 (R16: ends
+    in 888), self-composed (a lawful channel, so not VEH-10)."""
+    broker = ctx.person()
+    out: list[Record] = []
+    for plate, offset in (("黔A6K3N2", 15), ("黔A4T7M3", 43), ("黔A5R888", 71)):
+        out += plate_select(ctx, ctx.person(), ctx.day(offset), plate, agent=broker)
     return out
 
 

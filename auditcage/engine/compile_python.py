@@ -189,9 +189,10 @@ class PyCompiler:
         return lambda env: impl(env.context(), *[arg(env) for arg in args])
 
     def aggregate(self, node: Call) -> Value:
-        """max_of / min_of: the extreme non-null value of an expression over the elements."""
+        """max_of / min_of: the extreme non-null value of an expression over the elements;
+        sum_of: the sum of its non-null numbers (null when there is none)."""
         source, expression = self.value(node.args[0]), self.value(node.args[1])
-        pick = max if node.name == "max_of" else min
+        pick: Callable[[list[Any]], Any] = {"max_of": max, "min_of": min, "sum_of": _sum}[node.name]
 
         def aggregate(env: Env) -> Any:
             items = source(env)
@@ -202,6 +203,9 @@ class PyCompiler:
                 values = [v for env.item in items if not is_null(v := expression(env))]
             finally:
                 env.item = saved
+            if node.name == "sum_of":
+                values = [v for v in values if isinstance(v, int | float)]
+                values = [v for v in values if not isinstance(v, bool)]
             try:
                 return pick(values) if values else None
             except TypeError:  # mixed types in an untyped list: no meaningful extreme
@@ -344,3 +348,7 @@ def make_env(
     first: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
 ) -> Env:
     return Env(record, derived, ctx, first)
+
+
+def _sum(values: list[Any]) -> Any:
+    return sum(values)

@@ -42,6 +42,8 @@ class CompiledRule:
     key_filter: Predicate | None = None  # key_where: which elements of the key's list count
     key_split: tuple[str, str] | None = None  # the key path as (its list, the rest)
     ledger: Any = None  # kind ledger: its engine.ledgers.LedgerProgram
+    reset: Predicate | None = None  # windowed: a counted record meeting reset_when empties it
+    match: Predicate | None = None  # sequence: B (the record) and A (first.) must meet it
 
     @functools.cached_property
     def uid(self) -> str:
@@ -65,6 +67,15 @@ class CompiledRule:
         finally:
             env.item = saved
         return [f"{self.rule.key[0]}={v}" for v in sorted(values)]
+
+    def raised_severity(self, env: Env) -> Severity | None:
+        """The highest severity_when band whose condition holds on this record, else None
+        (windowed rules: each record's, carried into every window it is counted in)."""
+        best: Severity | None = None
+        for test, severity in self.severity_when:
+            if (best is None or severity.rank < best.rank) and test(env):
+                best = severity
+        return best
 
     def severity_for(self, env: Env) -> Severity:
         """The highest band whose condition holds, else the default severity."""
@@ -142,6 +153,8 @@ def compile_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule
         rate=rate,
         key_filter=key_filter,
         key_split=key_split,
+        reset=predicate(rule.reset_when, "reset_when") if rule.reset_when else None,
+        match=predicate(rule.match, "match", first=True) if rule.match else None,
     )
 
 

@@ -27,7 +27,7 @@ from auditcage.engine.ledgers import LedgerBook
 from auditcage.engine.messages import render
 from auditcage.engine.near import NearKeys
 from auditcage.engine.rates import RateBook
-from auditcage.engine.windows import Band, Event, Measure
+from auditcage.engine.windows import RANK, Band, Event, Measure
 from auditcage.rulepacks.functions import EvalContext
 from auditcage.rulepacks.model import Kind, Status
 
@@ -40,7 +40,7 @@ MEASURES = {Kind.COUNT: Measure.COUNT, Kind.DISTINCT: Measure.DISTINCT, Kind.SUM
 class _WindowKey:
     events: list[Event] = field(default_factory=list)
     cooldown_until: datetime | None = None
-    band: Band | None = None
+    severity: str | None = None  # the severity last emitted inside the cooldown
     emitted: set[tuple[str, str]] = field(default_factory=set)  # (anchor record_id, severity)
     records: dict[str, tuple[Record, Derived]] = field(default_factory=dict)
 
@@ -76,6 +76,8 @@ class Evaluator:
             self._by_kind[rule.rule.kind].append(rule)
         self._windows: dict[tuple[str, str], _WindowKey] = defaultdict(_WindowKey)
         self._sequences: dict[tuple[str, str], _SequenceKey] = defaultdict(_SequenceKey)
+        # Windowed rules with `first`: the A/B pairing per (rule, key;same) before counting.
+        self._pairs: dict[tuple[str, str], _SequenceKey] = defaultdict(_SequenceKey)
         self._armed: dict[tuple[str, str], list[_Armed]] = defaultdict(list)
         self._near: dict[str, NearKeys] = {}  # key_near rules: hash → representative
         # Recent records of each absence rule's keys, for steps that arrive before their arming.
@@ -104,7 +106,15 @@ class Evaluator:
                 hits.append(self._event_hit(rule, env, record, derived))
         for kind in MEASURES:
             for rule in self._by_kind[kind]:
-                if applies(rule):
+                if rule.first is not None:  # counts only the Bs of a sequence (first/within/same)
+                    is_first = rule.uid + FIRST in matched
+                    if is_first or applies(rule):
+                        hits.extend(
+                            self._paired_window_step(
+                                rule, env, record, derived, is_first, applies(rule)
+                            )
+                        )
+                elif applies(rule):
                     hits.extend(self._window_step(rule, env, record, derived))
         for rule in self._by_kind[Kind.SEQUENCE]:
             is_first = rule.uid + FIRST in matched
@@ -143,30 +153,89 @@ class Evaluator:
     def _window_step(
         self, rule: CompiledRule, env: Env, record: Record, derived: Derived
     ) -> list[HitDraft]:
+        hits = []
+        for key in self._near_keys(rule, rule.keys(env), record["action_time"]):
+            hits.extend(self._window_add(rule, key, env, record, derived))
+        return hits
+
+    def _window_add(
+        self, rule: CompiledRule, key: str, env: Env, record: Record, derived: Derived
+    ) -> list[HitDraft]:
+        """Count one record in the window of one key; the firings it causes."""
         spec = rule.rule
         assert spec.window is not None
         bands = [Band(b.at_least, b.severity.value) for b in spec.bands]
         measure = MEASURES[spec.kind]
         value = rule.value(env) if rule.value is not None else None
+        raised = rule.raised_severity(env)
+        reset = rule.reset is not None and rule.reset(env)
+        hits = []
+        state = self._windows[(rule.uid, key)]
+        event = Event(
+            record["action_time"],
+            str(record["record_id"]),
+            str(record.get("serial_no") or ""),
+            value,
+            str(record.get("unit_code", "")),
+            raised.value if raised is not None else None,
+            reset,
+        )
+        state.records[event.record_id] = (record, derived)
+        fired, dropped = self._window_insert(state, event, spec.window, bands, measure)
+        for anchor, severity in dropped:
+            self.superseded.add(hit_id(spec.id, spec.sub, key, anchor, severity))
+        for firing in fired:
+            hit = self._window_hit(rule, key, firing, state)
+            self.superseded.discard(hit.id)  # valid again after a later correction
+            hits.append(hit)
+        _prune_window(state, spec.window)
+        return hits
+
+    def _paired_window_step(
+        self,
+        rule: CompiledRule,
+        env: Env,
+        record: Record,
+        derived: Derived,
+        is_first: bool,
+        is_then: bool,
+    ) -> list[HitDraft]:
+        """A windowed rule with `first`: a record B meeting `when` is counted in its key's window
+        once an earlier A meeting `first` with the same key and `same` fields lies within
+        [B.time − within, B.time) — the match of a sequence rule. A late A counts the Bs it
+        completes (recomputing the window as any out-of-order record does)."""
+        spec = rule.rule
+        assert spec.within is not None
+        event = Event(record["action_time"], str(record["record_id"]))
+        same_parts = key_values(record, derived, spec.same) if spec.same else [""]
         hits = []
         for key in self._near_keys(rule, rule.keys(env), record["action_time"]):
-            state = self._windows[(rule.uid, key)]
-            event = Event(
-                record["action_time"],
-                str(record["record_id"]),
-                str(record.get("serial_no") or ""),
-                value,
-                str(record.get("unit_code", "")),
-            )
-            state.records[event.record_id] = (record, derived)
-            fired, dropped = self._window_insert(state, event, spec.window, bands, measure)
-            for anchor, severity in dropped:
-                self.superseded.add(hit_id(spec.id, spec.sub, key, anchor, severity))
-            for firing in fired:
-                hit = self._window_hit(rule, key, firing, state)
-                self.superseded.discard(hit.id)  # valid again after a later correction
-                hits.append(hit)
-            _prune_window(state, spec.window)
+            for same in same_parts:
+                state = self._pairs[(rule.uid, f"{key};{same}" if same else key)]
+                state.records[event.record_id] = (record, derived)
+                candidates: list[Event] = []
+                if is_first:
+                    insort(state.firsts, event)
+                    candidates.extend(
+                        b for b in state.thens if event.time < b.time <= event.time + spec.within
+                    )
+                if is_then:
+                    insort(state.thens, event)
+                    candidates.append(event)
+                for then in sorted(set(candidates)):
+                    if then.record_id in state.matched:
+                        continue
+                    if _latest_before(state.firsts, then.time, spec.within) is None:
+                        continue
+                    state.matched.add(then.record_id)
+                    counted = self._windows[(rule.uid, key)].records
+                    if then.record_id in counted:  # matched under another `same` value too
+                        continue
+                    b_record, b_derived = state.records[then.record_id]
+                    b_env = Env(b_record, b_derived, self.ctx)
+                    hits.extend(self._window_add(rule, key, b_env, b_record, b_derived))
+                # keep the pairs a record up to LATENESS late may still complete
+                _prune_sequence(state, spec.within + windows.LATENESS)
         return hits
 
     @staticmethod
@@ -178,37 +247,38 @@ class Evaluator:
         if in_order:
             state.events.append(event)
             if state.cooldown_until is not None and event.time >= state.cooldown_until:
-                state.cooldown_until, state.band = None, None
+                state.cooldown_until, state.severity = None, None
             start = bisect_right([e.time for e in state.events], event.time - window)
-            in_window = state.events[start:]
+            in_window = windows.after_reset(state.events[start:])
             value = windows.measure_window(in_window, measure)
             reached = windows.highest_band(sorted(bands, key=lambda b: b.threshold), value)
             if reached is None:
                 return [], set()
+            severity = windows.window_severity(reached, in_window)
             if state.cooldown_until is None:
-                state.cooldown_until, state.band = event.time + window, reached
+                state.cooldown_until, state.severity = event.time + window, severity
                 firing = windows.Firing(event, reached, value, tuple(in_window), upgrade=False)
-            elif state.band is not None and reached.threshold > state.band.threshold:
-                state.band = reached
+            elif state.severity is not None and RANK[severity] < RANK[state.severity]:
+                state.severity = severity
                 firing = windows.Firing(event, reached, value, tuple(in_window), upgrade=True)
             else:
                 return [], set()
-            state.emitted.add((event.record_id, reached.severity))
+            state.emitted.add((event.record_id, firing.severity))
             return [firing], set()
         # Out of event-time order (or a tie): recompute the key from its retained events, so the
         # result is the one a sorted replay gives, and emit what was not emitted before.
         insort(state.events, event)
         all_firings = windows.firings(state.events, window=window, bands=bands, measure=measure)
-        now_valid = {(f.anchor.record_id, f.band.severity) for f in all_firings}
-        new = [f for f in all_firings if (f.anchor.record_id, f.band.severity) not in state.emitted]
+        now_valid = {(f.anchor.record_id, f.severity) for f in all_firings}
+        new = [f for f in all_firings if (f.anchor.record_id, f.severity) not in state.emitted]
         dropped = state.emitted - now_valid
         state.emitted = now_valid
-        state.cooldown_until, state.band = None, None
+        state.cooldown_until, state.severity = None, None
         for firing in all_firings:
             if not firing.upgrade:
-                state.cooldown_until, state.band = firing.anchor.time + window, firing.band
-            elif state.band is None or firing.band.threshold > state.band.threshold:
-                state.band = firing.band
+                state.cooldown_until, state.severity = firing.anchor.time + window, firing.severity
+            elif state.severity is None or RANK[firing.severity] < RANK[state.severity]:
+                state.severity = firing.severity
         return new, dropped
 
     def _window_hit(
@@ -230,7 +300,7 @@ class Evaluator:
             record,
             derived,
             key=key,
-            severity=firing.band.severity,
+            severity=firing.severity,
             serials=serials,
             record_ids=tuple(e.record_id for e in evidence),
             at=firing.anchor.time,
@@ -271,13 +341,28 @@ class Evaluator:
             for then in sorted(set(candidates)):
                 if then.record_id in state.matched:
                     continue
-                first = _latest_before(state.firsts, then.time, spec.within)
+                first = self._matching_first(rule, state, then)
                 if first is None:
                     continue
                 state.matched.add(then.record_id)
                 hits.append(self._sequence_hit(rule, key, first, then, state))
             _prune_sequence(state, spec.within)
         return hits
+
+    def _matching_first(self, rule: CompiledRule, state: _SequenceKey, then: Event) -> Event | None:
+        """The latest A in [B.time − within, B.time) — with `match`, the latest that meets it
+        together with B (B the record, A as first.)."""
+        within = rule.rule.within
+        assert within is not None
+        if rule.match is None:
+            return _latest_before(state.firsts, then.time, within)
+        times = [e.time for e in state.firsts]
+        start, end = bisect_left(times, then.time - within), bisect_left(times, then.time)
+        record, derived = state.records[then.record_id]
+        for first in reversed(state.firsts[start:end]):
+            if rule.match(Env(record, derived, self.ctx, state.records[first.record_id])):
+                return first
+        return None
 
     def _sequence_hit(
         self, rule: CompiledRule, key: str, first: Event, then: Event, state: _SequenceKey

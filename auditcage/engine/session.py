@@ -51,6 +51,8 @@ class Engine:
                 spans.append(rule.window * 2)
             if rule.within is not None:
                 spans.append(rule.within * 2)
+            if rule.window is not None and rule.within is not None:  # a counted B and its A
+                spans.append(rule.window * 2 + rule.within)
             if rule.kind is Kind.ABSENCE:
                 spans.append(ABSENCE_HORIZON)
             if rule.kind is Kind.RATE:  # the open period, the previous one and its history

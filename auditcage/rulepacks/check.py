@@ -558,6 +558,12 @@ class _Checker:
             inner = self.visit(condition)
         finally:
             self.items.pop()
+        if node.name == "sum_of":
+            if inner.type not in (NUMBER, ANY):
+                raise CheckError(
+                    f"sum_of() needs a number to add up, not {describe(inner)}", condition.column
+                )
+            return computed(NUMBER)
         if node.name in AGGREGATES:
             if inner.type not in ORDERED and inner.type != ANY:
                 raise CheckError(

@@ -22,10 +22,12 @@ MAJOR_FIELDS = (
     "first",
     "within",
     "same",
+    "match",
     "deadline_from",
     "period",
     "expect",
     "done_at",
+    "reset_when",
     "parameters",
 )
 MINOR_FIELDS = ("severity", "aspect", "tags", "catalogue_kind")
@@ -90,8 +92,8 @@ def _rule_changes(a: Rule, b: Rule) -> list[Change]:
         )
     if _unless(a) != _unless(b):
         out.append(Change("major", b.label, f"exemptions {len(a.unless)} → {len(b.unless)}"))
-    if [(s.when, s.severity) for s in a.severity_when] != [
-        (s.when, s.severity) for s in b.severity_when
+    if [(s.when, s.severity, s.scope) for s in a.severity_when] != [
+        (s.when, s.severity, s.scope) for s in b.severity_when
     ]:
         out.append(Change("minor", b.label, "severity bands changed"))
     for name in MINOR_FIELDS:

@@ -36,7 +36,8 @@ DEADLINE_UNITS: Final = ("working_days", "calendar_days", "hours", "working_hour
 # working_days_between counts day by day; beyond this span the answer is null, not a long loop.
 MAX_WORKING_DAY_SPAN: Final = 366 * 20
 ORDERED: Final = frozenset({NUMBER, STRING, DATETIME, DATE, DURATION})
-AGGREGATES: Final = frozenset({"max_of", "min_of"})  # quantifiers over a value, not a condition
+# quantifiers over a value, not a condition
+AGGREGATES: Final = frozenset({"max_of", "min_of", "sum_of"})
 
 
 class EvalContext:
@@ -451,6 +452,18 @@ FUNCTIONS: Final[Mapping[str, Function]] = {
             None,
             "min_of(list, expr): the smallest non-null value of expr over the elements; null "
             "if none",
+            quantifier=True,
+        ),
+        Function(
+            "sum_of",
+            2,
+            2,
+            (_types(LIST), _types(NUMBER)),
+            NUMBER,
+            None,
+            "sum_of(list, expr): the sum of the non-null numbers expr gives over the elements "
+            '(item = the element), e.g. sum_of(rows("bank_ledger", "decision_no", '
+            "violation.decision.decision_no), item.amount); null if none",
             quantifier=True,
         ),
         Function(

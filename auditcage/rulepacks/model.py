@@ -72,10 +72,17 @@ class Exemption:
 
 @dataclass(frozen=True)
 class SeverityWhen:
-    """An event rule's band: this severity when the condition also holds ("R if …")."""
+    """A band raising the severity when a condition also holds ("R if …").
+
+    Event, sequence, rate and ledger rules write `when` (over the record, the pair, the
+    statistics or the row). Windowed rules (count, distinct, sum) write `any`: the band holds
+    when at least one record counted in the firing's window meets the condition, so
+    `when` is empty there and `scope` is "any".
+    """
 
     when: str
     severity: Severity
+    scope: str = "when"  # when | any (windowed rules: some record in the window meets it)
 
 
 @dataclass(frozen=True)
@@ -197,11 +204,13 @@ class Rule:
     key: tuple[str, ...] = ()  # field paths; "serial_no" for per-item checkpoints
     key_where: str | None = None  # a condition over `item`, an element of the key's list
     key_near: int | None = None  # windowed kinds: 64-bit hex hashes within this many bits
+    reset_when: str | None = None  # windowed kinds: a counted record meeting it empties the window
     field: str | None = None  # distinct: the counted field; sum: the summed field
     window: timedelta | None = None
     first: str | None = None  # sequence: the A filter
     within: timedelta | None = None  # sequence: T
     same: tuple[str, ...] = ()  # sequence: fields that must be equal on A and B besides the key
+    match: str | None = None  # sequence: a condition over B and A (first.) the pair must meet
     deadline_from: str | None = None  # absence: the field giving the start (default action_time)
     period: Period | None = None  # absence: how long until due
     expect: str | None = None  # absence: the condition a later record of the key meets

@@ -191,17 +191,19 @@ def _load_rule(
             Exemption(e["when"], e["reason"], RuleSource(str(path), document.line_of("unless")))
             for e in data["unless"]
         ),
-        severity_when=tuple(SeverityWhen(s["when"], s["severity"]) for s in data["severity_when"]),
+        severity_when=tuple(_severity_when(s) for s in data["severity_when"]),
         bands=tuple(Band(b["at_least"], b["severity"]) for b in data["bands"]),
         aspect=Aspect(data["aspect"]) if data["aspect"] else None,
         key=data["key"],
         key_where=data["key_where"],
         key_near=data["key_near"],
+        reset_when=data["reset_when"],
         field=data["field"],
         window=data["window"],
         first=data["first"],
         within=data["within"],
         same=data["same"],
+        match=data["match"],
         deadline_from=data["deadline_from"],
         period=Period(**data["period"]) if isinstance(data["period"], dict) else None,
         rate=_rate_spec(data) if data["kind"] is Kind.RATE else None,
@@ -215,6 +217,12 @@ def _load_rule(
         examples=examples,
         lines=dict(document.key_lines),
     )
+
+
+def _severity_when(data: dict[str, Any]) -> SeverityWhen:
+    if data.get("any") is not None:
+        return SeverityWhen(data["any"], data["severity"], scope="any")
+    return SeverityWhen(data["when"], data["severity"])
 
 
 def _ledger_spec(data: dict[str, Any]) -> LedgerSpec:

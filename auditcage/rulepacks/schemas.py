@@ -11,6 +11,7 @@ Rate rules (kind rate, catalogue kind R) write, besides `when` (the population f
     count_by: record_id      # serial_no (default, §0.2 item 3) | record_id
     fires_when: "diff_median >= 0.20 or z >= 3"      # over the statistics (engine.rates)
     severity_when: [{when: "consecutive >= 2", severity: orange}]
+                             # (count, distinct, sum rules write {any: <condition>, severity})
     lookback: 1              # previous periods kept (consecutive ≤ lookback + 1, previous_*)
     totals: {examiner_total: [license.exam.examiner_ids]}   # coarser populations, shares
     staff_key: license.exam.examiner_ids            # whose R2 unit the hit belongs to
@@ -103,8 +104,21 @@ class ExemptionSchema(Strict):
 
 
 class SeverityWhenSchema(Strict):
-    when = fields.String(required=True)
+    """`{when, severity}`; a windowed rule writes `{any, severity}` instead (RuleSchema checks
+    which of the two the rule's kind takes)."""
+
+    when = fields.String(load_default=None)
+    any = fields.String(load_default=None)  # windowed rules: some record in the window meets it
     severity = fields.Enum(Severity, by_value=True, required=True)
+
+    @validates_schema
+    def one_condition(self, data: dict[str, Any], **_: Any) -> None:
+        written = [name for name in ("when", "any") if data.get(name) is not None]
+        if len(written) != 1:
+            raise ValidationError(
+                "write one condition: `when` (event, sequence, rate, ledger rules) or `any` "
+                "(count, distinct, sum rules: a record in the window meets it)"
+            )
 
 
 class BandSchema(Strict):
@@ -230,11 +244,13 @@ class RuleSchema(Strict):
     key = KeyList(load_default=())
     key_where = fields.String(load_default=None)  # keep only the key list's elements that match
     key_near = fields.Integer(load_default=None, validate=validate.Range(min=1, max=16))
+    reset_when = fields.String(load_default=None)  # windowed: only records after it count
     field = fields.String(load_default=None)
     window = Duration(load_default=None)
     first = fields.String(load_default=None)
     within = Duration(load_default=None)
     same = KeyList(load_default=())
+    match = fields.String(load_default=None)  # sequence: a condition over B and first. (A)
     deadline_from = fields.String(load_default=None)
     period = PeriodField(load_default=None)
     expect = fields.String(load_default=None)
@@ -280,12 +296,13 @@ class RuleSchema(Strict):
             raise ValidationError(errors)
         if kind is Kind.RATE:
             self._rate_fields(data)
-        if kind not in (Kind.EVENT, Kind.SEQUENCE, Kind.RATE, Kind.LEDGER) and data.get(
-            "severity_when"
-        ):
-            raise ValidationError(
-                {"severity_when": ["event, sequence, rate and ledger rules; windows use bands"]}
-            )
+        self._severity_when_scope(kind, data.get("severity_when") or [])
+        if kind in (Kind.COUNT, Kind.DISTINCT, Kind.SUM):
+            self._paired_window(data)
+        elif data.get("reset_when"):
+            raise ValidationError({"reset_when": ["only count, distinct and sum rules have it"]})
+        if data.get("match") and kind is not Kind.SEQUENCE:
+            raise ValidationError({"match": ["only sequence rules have it"]})
         if kind is not Kind.LEDGER and data.get("ledger"):
             raise ValidationError({"ledger": ["only ledger rules have it"]})
         if data.get("bands") and kind not in (Kind.COUNT, Kind.DISTINCT, Kind.SUM):
@@ -296,6 +313,39 @@ class RuleSchema(Strict):
             raise ValidationError({"expect": ["an absence rule needs expect or done_at"]})
         if kind is Kind.ABSENCE and isinstance(data.get("period"), str):
             raise ValidationError({"period": ["an absence period is {amount, unit}"]})
+
+    @staticmethod
+    def _paired_window(data: dict[str, Any]) -> None:
+        """A windowed rule with `first` counts only the Bs of a sequence: it needs `within`."""
+        if data.get("first") and not data.get("within"):
+            raise ValidationError(
+                {"first": ["a windowed rule with first needs within (how long before B the A is)"]}
+            )
+        for name in ("within", "same"):
+            if data.get(name) and not data.get("first"):
+                raise ValidationError(
+                    {name: ["a windowed rule has it only with first (count sequence matches)"]}
+                )
+
+    @staticmethod
+    def _severity_when_scope(kind: Kind, items: list[dict[str, Any]]) -> None:
+        """Windowed rules raise a firing by `any` record of its window; the others by `when`."""
+        windowed = kind in (Kind.COUNT, Kind.DISTINCT, Kind.SUM)
+        if kind is Kind.ABSENCE and items:
+            raise ValidationError(
+                {"severity_when": ["event, sequence, rate, ledger and windowed rules only"]}
+            )
+        for index, item in enumerate(items):
+            if windowed and item.get("when") is not None:
+                problem = (
+                    "a windowed rule's firing has many records: write `any: <condition>` (at "
+                    "least one record in the window meets it) instead of `when`"
+                )
+            elif not windowed and item.get("any") is not None:
+                problem = "`any` is for count, distinct and sum rules; write `when`"
+            else:
+                continue
+            raise ValidationError({"severity_when": {index: [problem]}})
 
     @staticmethod
     def _rate_fields(data: dict[str, Any]) -> None:

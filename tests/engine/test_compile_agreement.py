@@ -144,6 +144,7 @@ CONDITIONS = [
     "first.hour < hour",
     "max_of(accident.appraisals, item.confirmed_at) > accident.scene_ended_at",
     "min_of(accident.parties, item.alcohol_test.result_mg_100ml) >= 20",
+    "sum_of(accident.parties, item.alcohol_test.result_mg_100ml) >= 40",
     'matches_any(plate_serial(plate_no), "premium_plate_patterns", "pattern")',
     'loaded("vehicles") and lookup("vehicles", vin, "plate_no") is null',
     'weekday(action_time) >= 6 or hhmm(action_time) < "08:30"',
