@@ -10,9 +10,10 @@ close by `engine.rates`.
 
 from __future__ import annotations
 
+import functools
 from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -212,22 +213,16 @@ class Evaluator:
         for key in self._near_keys(rule, rule.keys(env), record["action_time"]):
             for same in same_parts:
                 state = self._pairs[(rule.uid, f"{key};{same}" if same else key)]
-                state.records[event.record_id] = (record, derived)
-                candidates: list[Event] = []
-                if is_first:
-                    insort(state.firsts, event)
-                    candidates.extend(
-                        b for b in state.thens if event.time < b.time <= event.time + spec.within
-                    )
-                if is_then:
-                    insort(state.thens, event)
-                    candidates.append(event)
-                for then in sorted(set(candidates)):
-                    if then.record_id in state.matched:
-                        continue
-                    if _latest_before(state.firsts, then.time, spec.within) is None:
-                        continue
-                    state.matched.add(then.record_id)
+                pairs = _pair(
+                    state,
+                    event,
+                    (record, derived),
+                    is_first,
+                    is_then,
+                    spec.within,
+                    lambda st, then: _latest_before(st.firsts, then.time, spec.within),
+                )
+                for _, then in pairs:
                     counted = self._windows[(rule.uid, key)].records
                     if then.record_id in counted:  # matched under another `same` value too
                         continue
@@ -327,24 +322,10 @@ class Evaluator:
         )
         for key in key_values(record, derived, (*spec.key, *spec.same)):
             state = self._sequences[(rule.uid, key)]
-            state.records[event.record_id] = (record, derived)
-            candidates: list[Event] = []
-            if is_first:
-                insort(state.firsts, event)
-                # A late A may complete Bs that arrived before it.
-                candidates.extend(
-                    b for b in state.thens if event.time < b.time <= event.time + spec.within
-                )
-            if is_then:
-                insort(state.thens, event)
-                candidates.append(event)
-            for then in sorted(set(candidates)):
-                if then.record_id in state.matched:
-                    continue
-                first = self._matching_first(rule, state, then)
-                if first is None:
-                    continue
-                state.matched.add(then.record_id)
+            pick = functools.partial(self._matching_first, rule)
+            for first, then in _pair(
+                state, event, (record, derived), is_first, is_then, spec.within, pick
+            ):
                 hits.append(self._sequence_hit(rule, key, first, then, state))
             _prune_sequence(state, spec.within)
         return hits
@@ -564,6 +545,38 @@ def _late(hit: HitDraft) -> HitDraft:
     from dataclasses import replace
 
     return replace(hit, late_data=True)
+
+
+def _pair(
+    state: _SequenceKey,
+    event: Event,
+    seen: tuple[Record, Derived],
+    is_first: bool,
+    is_then: bool,
+    within: timedelta,
+    pick: Callable[[_SequenceKey, Event], Event | None],
+) -> list[tuple[Event, Event]]:
+    """Add an A and/or B event to a pairing state; the (A, B) pairs it completes, each B once.
+    `pick` chooses the A of a B (the latest in range, or the latest that also meets `match`)."""
+    state.records[event.record_id] = seen
+    candidates: list[Event] = []
+    if is_first:
+        insort(state.firsts, event)
+        # A late A may complete Bs that arrived before it.
+        candidates.extend(b for b in state.thens if event.time < b.time <= event.time + within)
+    if is_then:
+        insort(state.thens, event)
+        candidates.append(event)
+    pairs = []
+    for then in sorted(set(candidates)):
+        if then.record_id in state.matched:
+            continue
+        first = pick(state, then)
+        if first is None:
+            continue
+        state.matched.add(then.record_id)
+        pairs.append((first, then))
+    return pairs
 
 
 def _latest_before(firsts: list[Event], t: datetime, within: timedelta) -> Event | None:

@@ -3,7 +3,7 @@ real browser (Debian's chromium driven by Playwright, never a downloaded one).
 
 `console_demo` is built once per test session (about 15 s): a small sample province, evaluated and
 routed as `auditcage demo` does, with one account per role, all with DEMO_PASSWORD. Browser tests
-that change state pick alerts no other test touches (see `unused_alert`).
+that change state pick by query alerts that no other test touches.
 """
 
 from __future__ import annotations
