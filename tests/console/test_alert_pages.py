@@ -382,12 +382,10 @@ def test_an_attachment_over_the_size_limit_is_refused(
 def test_the_inspector_returns_the_report_once_then_accepts_and_it_closes(
     client, app_settings: Settings, committing_engine: Engine, red: int
 ) -> None:
-    from api import create_app
-
     sign_in(client, "east")
     _acknowledge(client, red)
     _post(client, f"/console/alerts/{red}/feedback", FINAL, page=f"/console/alerts/{red}/report")
-    inspector = create_app(app_settings).test_client()
+    inspector = client.application.test_client()  # the same app, its own cookies
     sign_in(inspector, "inspector")
     detail = f"/console/alerts/{red}"
     assert 'value="return"' in inspector.get(detail).text
