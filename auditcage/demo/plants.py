@@ -113,6 +113,11 @@ class PlantContext:
             records = records + archived(records, self.world)
         end = self.world.end.isoformat()
         records = [r for r in records if r["action_time"][:10] < end]
+        if not records:
+            raise ValueError(
+                f"{spec.fn.__name__} ({spec.catalogue_id}) plants nothing between "
+                f"{self.world.start} and {self.world.end}: the period is too short for it"
+            )
         self.records.extend(records)
         note = (spec.fn.__doc__ or spec.catalogue_id).strip().splitlines()[0]
         return PlantedCase(
@@ -134,6 +139,22 @@ class PlantContext:
         while not is_workday(d) or (weekday and d.weekday() >= 5):
             d += timedelta(days=1)
         return d
+
+    def holiday(self) -> date:
+        """The first statutory holiday of the period that falls on a weekday, else (a period
+        the holiday calendar does not know yet) its second Sunday: a day the offices are shut."""
+        d = self.world.start
+        while d < self.world.end:
+            if not is_workday(d) and d.weekday() < 5:
+                return d
+            d += timedelta(days=1)
+        first_sunday = self.world.start + timedelta(days=(6 - self.world.start.weekday()) % 7)
+        return first_sunday + timedelta(days=7)
+
+    def month(self, n: int) -> date:
+        """The first day of the n-th calendar month of the period (0: the first)."""
+        year, month = divmod(self.world.start.month - 1 + n, 12)
+        return date(self.world.start.year + year, month + 1, 1)
 
     @staticmethod
     def t(day: date, hhmm: str, seconds: int = 0) -> datetime:

@@ -490,11 +490,11 @@ def _workdays(ctx: PlantContext, first: date, n: int) -> list[date]:
 # ---- STF-01 ---------------------------------------------------------------------------------
 @plant("STF-01", severity="orange")
 def stf_01_holiday(ctx: PlantContext) -> list[Record]:
-    """A transfer accepted at the 遵义 车管所 window on 2 October (National Day), office closed,
-    no duty shift."""
+    """A transfer accepted at the 遵义 车管所 window on a statutory holiday (National Day in the
+    demo's autumn), office closed, no duty shift."""
     office = ctx.office("vehicle_office", 1)
     w = ctx.window(office, 1)
-    day = date(ctx.world.start.year, 10, 2)
+    day = ctx.holiday()
     owner = ctx.person(det=1)
     car = ctx.car(owner.id_no, det=1)
     t = ctx.t(day, "10:20")
@@ -1046,10 +1046,10 @@ def _month_of_items(
 
 @plant("STF-14", severity="yellow")
 def stf_14(ctx: PlantContext) -> list[Record]:
-    """In September a window clerk turns away 12 of 32 applicants; the clerk at the next window
-    turns away 1 of 31."""
+    """In the period's second month a window clerk turns away 12 of 32 applicants; the clerk at
+    the next window turns away 1 of 31."""
     office = ctx.office("vehicle_office", 0)
-    first = ctx.day((date(ctx.world.start.year, 9, 1) - ctx.world.start).days)
+    first = ctx.day((ctx.month(1) - ctx.world.start).days)
     harsh = _hire(ctx, office.unit_code, position="window_officer")
     usual = _hire(ctx, office.unit_code, position="window_officer")
     out = _month_of_items(ctx, office, ctx.window(office, 1), usual, first, 31, 1)
@@ -1058,8 +1058,8 @@ def stf_14(ctx: PlantContext) -> list[Record]:
 
 @near_miss("STF-14")
 def stf_14_small_sample(ctx: PlantContext) -> list[Record]:
-    """A registration-station clerk turns away 12 of only 29 applicants in September
-    (n_min 30)."""
+    """A registration-station clerk turns away 12 of only 29 applicants in the period's second
+    month (n_min 30)."""
     office = ctx.office("vehicle_office", 1)
     station = office.unit_code[:8] + "0100"
     clerk = _hire(ctx, station, kind="contractor", position="other")
@@ -1076,7 +1076,7 @@ def stf_14_small_sample(ctx: PlantContext) -> list[Record]:
             "assigned_staff_ids": [clerk],
         },
     )
-    first = ctx.day((date(ctx.world.start.year, 9, 1) - ctx.world.start).days)
+    first = ctx.day((ctx.month(1) - ctx.world.start).days)
     out = _month_of_items(ctx, office, ctx.window(office, 0), clerk, first, 29, 12)
     for rec in out:
         if rec["operator_id"] == clerk:
