@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from api import create_app
 from auditcage import clock
 from auditcage.alerts.models import Alert
 from auditcage.audit.models import AuditEntry
@@ -385,7 +386,16 @@ def test_the_inspector_returns_the_report_once_then_accepts_and_it_closes(
     sign_in(client, "east")
     _acknowledge(client, red)
     _post(client, f"/console/alerts/{red}/feedback", FINAL, page=f"/console/alerts/{red}/report")
-    inspector = client.application.test_client()  # the same app, its own cookies
+    # A second app, as a second browser would meet a second server process; `client` keeps its
+    # request context, which a client of the same app would share.
+    app = create_app(app_settings)
+    try:
+        _review_twice(client, app.test_client(), committing_engine, red)
+    finally:
+        app.extensions["auditcage.engine"].dispose()
+
+
+def _review_twice(client: Any, inspector: Any, committing_engine: Engine, red: int) -> None:
     sign_in(inspector, "inspector")
     detail = f"/console/alerts/{red}"
     assert 'value="return"' in inspector.get(detail).text
