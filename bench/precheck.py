@@ -110,6 +110,16 @@ def _wait_ready(client: Client, body: bytes, key: str, timeout: float = 120) -> 
     raise SystemExit("the API did not answer the pre-check in time")
 
 
+def _warm_every_worker(client: Client, payloads: list[tuple[bytes, str]]) -> None:
+    """Bursts of parallel requests until one burst finds no cold worker (each gunicorn worker
+    builds its follower's state on its first pre-check)."""
+    for _ in range(60):
+        latencies, _, _ = run_load(client, payloads, rate=400, seconds=0.25)
+        if max(latencies) < 200:
+            return
+    raise SystemExit("the workers did not warm up")
+
+
 def run_load(
     client: Client, payloads: list[tuple[bytes, str]], rate: float, seconds: float
 ) -> tuple[list[float], int, float]:
@@ -178,8 +188,8 @@ def main() -> None:
         server = _start_server(url, source_keys, port, args.workers)
         try:
             client = Client(port)
-            for body, key in payloads[: args.workers * 8]:  # every worker builds its state
-                _wait_ready(client, body, key)
+            _wait_ready(client, *payloads[0])
+            _warm_every_worker(client, payloads)
             latencies, errors, took = run_load(client, payloads, args.rate, args.seconds)
         finally:
             server.send_signal(signal.SIGTERM)

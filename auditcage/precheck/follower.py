@@ -9,6 +9,7 @@ evaluates the candidate record on a fork (precheck.fork), so the candidate leave
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from auditcage.reference.service import build_index
 from auditcage.rulepacks import publish
 from auditcage.rulepacks.model import Status
 
+VERSION_CHECK = 1.0  # seconds
+
 
 @dataclass(frozen=True)
 class Evaluation:
@@ -48,6 +51,7 @@ class Follower:
         self._stamp: tuple[str, int] | None = None  # (rule version, reference load)
         self._seq = 0
         self._record_kinds: frozenset[str] = frozenset()
+        self._checked_at = float("-inf")  # monotonic time of the last version check
 
     def evaluate(self, session: Session, record: dict[str, Any]) -> Evaluation:
         """The hits `record` would raise if it were stored now; state stays as it was."""
@@ -66,6 +70,12 @@ class Follower:
         return uid in self._record_kinds and not hit.shadow
 
     def _ensure_current(self, session: Session) -> None:
+        # A published version or a reference load is picked up within VERSION_CHECK seconds;
+        # checking on every answer would cost two queries each.
+        now = time.monotonic()
+        if self._stamp is not None and now - self._checked_at < VERSION_CHECK:
+            return
+        self._checked_at = now
         version = publish.active_version(session)
         label = f"v{version.id}" if version else "local"
         stamp = (label, session.scalar(select(func.max(ReferenceLoad.id))) or 0)
