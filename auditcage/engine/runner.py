@@ -97,21 +97,8 @@ class RecordWorker:
         self.evaluator.rates.complete_from = since  # earlier rate periods: history only
         swept = session.get(WorkerCursor, LEDGER_SWEEP)
         self.evaluator.ledgers.judged_until = swept.watermark if swept is not None else None
-        rows = session.execute(
-            select(Record.payload)
-            .where(Record.seq <= cursor.seq, Record.action_time > since)
-            .order_by(Record.action_time, Record.seq)
-            .execution_options(yield_per=2000)
-        ).scalars()
-        count = 0
-        for payload in rows:
-            record = revive(payload)
-            if record is not None:
-                # Hits of these records are stored already; re-deriving them only rebuilds state.
-                self.evaluator.process(record, self.engine.enricher.enrich(record).derived)
-                count += 1
-        self.evaluator.superseded.clear()  # judged when those records were first evaluated
-        return count
+        # Hits of these records are stored already; re-deriving them only rebuilds state.
+        return replay_state(session, self.engine, self.evaluator, since=since, up_to=cursor.seq)
 
     # --- one pass -----------------------------------------------------------------------------
 
@@ -191,6 +178,27 @@ class RecordWorker:
             or (rates.cooldown(r.rule) if r.rule.kind is Kind.RATE else None)
             for r in self.engine.rules
         }
+
+
+def replay_state(
+    session: Session, engine: Engine, evaluator: Evaluator, *, since: datetime, up_to: int
+) -> int:
+    """Re-read the stored records (seq ≤ up_to) after `since` in event-time order into
+    `evaluator`, to rebuild its state; the hits this re-derives are dropped. Returns the count."""
+    rows = session.execute(
+        select(Record.payload)
+        .where(Record.seq <= up_to, Record.action_time > since)
+        .order_by(Record.action_time, Record.seq)
+        .execution_options(yield_per=2000)
+    ).scalars()
+    count = 0
+    for payload in rows:
+        record = revive(payload)
+        if record is not None:
+            evaluator.process(record, engine.enricher.enrich(record).derived)
+            count += 1
+    evaluator.superseded.clear()  # judged when those records were first evaluated
+    return count
 
 
 def _cursor(session: Session) -> WorkerCursor:

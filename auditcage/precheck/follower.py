@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from auditcage.engine.evaluator import Evaluator
 from auditcage.engine.hits import HitDraft
-from auditcage.engine.runner import active_rules_dir
+from auditcage.engine.runner import active_rules_dir, replay_state
 from auditcage.engine.session import Engine, build_engine, load_rules
 from auditcage.precheck.fork import _Inert, fork
 from auditcage.precheck.policy import RECORD_KINDS, PrecheckPolicy, load_precheck_policy
@@ -103,14 +103,7 @@ class Follower:
         if last[1] is None:
             return
         since = last[1] - self._engine.horizon()
-        rows = session.execute(
-            select(Record.payload)
-            .where(Record.seq <= self._seq, Record.action_time > since)
-            .order_by(Record.action_time, Record.seq)
-            .execution_options(yield_per=2000)
-        ).scalars()
-        for payload in rows:
-            self._process(payload)
+        replay_state(session, self._engine, self._evaluator, since=since, up_to=self._seq)
 
     def _catch_up(self, session: Session) -> None:
         rows = session.execute(
