@@ -10,6 +10,7 @@ the catalogue's examples and a generated province through both and requires iden
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
@@ -39,21 +40,35 @@ class Filters(Protocol):
 
 class PythonFilters:
     def __init__(self, rules: Iterable[CompiledRule]) -> None:
-        self._tests: list[tuple[str, Any, tuple[tuple[str, frozenset[Any]], ...]]] = []
+        tests: list[_Test] = []
         for rule in rules:
-            self._tests.append((rule.uid, rule.when, _guards(rule.checked_when)))
+            tests.append((rule.uid, rule.when, _guards(rule.checked_when)))
             if rule.first is not None:
-                self._tests.append((rule.uid + FIRST, rule.first, _guards(rule.checked_first)))
+                tests.append((rule.uid + FIRST, rule.first, _guards(rule.checked_first)))
+        # Pre-dispatch on `service`: a record meets only the tests guarded by its own service,
+        # plus those with no service guard (one dict lookup instead of a guard per test).
+        self._unguarded: list[_Test] = []
+        self._by_service: dict[Any, list[_Test]] = defaultdict(list)
+        for test in tests:
+            services = dict(test[2]).get("service")
+            if services is None:
+                self._unguarded.append(test)
+            for service in services or ():
+                self._by_service[service].append(test)
 
     def matching(
         self, record: Mapping[str, Any], derived: Mapping[str, Any], env: Env
     ) -> frozenset[str]:
         get = record.get
+        candidates = itertools.chain(self._by_service.get(get("service"), ()), self._unguarded)
         return frozenset(
             uid
-            for uid, test, guards in self._tests
+            for uid, test, guards in candidates
             if all(get(name) in allowed for name, allowed in guards) and test(env)
         )
+
+
+_Test = tuple[str, Any, tuple[tuple[str, frozenset[Any]], ...]]
 
 
 GUARDED_FIELDS = frozenset({"service", "business_type", "action", "channel", "source_system"})
