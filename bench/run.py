@@ -1,7 +1,7 @@
 """All benchmarks, printed as `name: value unit` lines: ingest (SQLite and PostgreSQL, two sizes,
 flat memory), the engine (replay and the worker) and the pre-check under load. The defaults
 finish within 15 minutes on a 2-core machine; `--full` adds the 1 000 000-record ingest growth
-figures and a larger engine run.
+figures and a larger engine run. The intake API runs under gunicorn with loopback clients.
 
     python bench/run.py [--full]
 """
@@ -34,6 +34,7 @@ def main() -> None:
     else:
         _run("ingest.py", "--sizes", "30000,90000")
         _run("engine.py", "--records", "30000")
+    _run("intake_api.py", "--records", "30000")
     _run("precheck.py", "--records", "20000", "--rate", "200", "--seconds", "60")
 
 
