@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.ingest import make_scenario  # noqa: E402
 from bench.pg import temporary_cluster  # noqa: E402
-from bench.precheck import _free_port, _percentile, _start_server  # noqa: E402
+from bench.precheck import free_port, percentile, start_server  # noqa: E402
 
 PATH = "/api/v1/records"
 
@@ -246,10 +246,10 @@ def measure(
 ) -> tuple[Result, int, int]:
     """(the run, records stored by it, accepted records missing from the database)."""
     batches, setting = make_batches(lines, batch)
-    port = _free_port()
+    port = free_port()
     # The workers touch the database only when a request comes: they boot while the reference
     # loads (and the schema is created), and are asked for /healthz only after.
-    server = _start_server(url, setting, port, workers)
+    server = start_server(url, setting, port, workers)
     try:
         load_reference(url, reference_dir)
         before = stored_ids(url)
@@ -265,8 +265,8 @@ def measure(
 
 
 def report_lines(name: str, result: Result, stored: int, lost: int) -> list[str]:
-    p50 = _percentile(result.latencies, 0.50) if result.latencies else 0.0
-    p99 = _percentile(result.latencies, 0.99) if result.latencies else 0.0
+    p50 = percentile(result.latencies, 0.50) if result.latencies else 0.0
+    p99 = percentile(result.latencies, 0.99) if result.latencies else 0.0
     return [
         f"{name}: {result.answered / result.seconds:.0f} records/s",
         f"{name}_sent: {result.sent} records",

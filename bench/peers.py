@@ -113,7 +113,7 @@ from auditcage.engine.durable_adapter import (  # noqa: E402
     condition_cost,
     fnv1a_32,
 )
-from auditcage.engine.filters import FIRST, PythonFilters, _guards  # noqa: E402
+from auditcage.engine.filters import FIRST, PythonFilters, necessary_guards  # noqa: E402
 from auditcage.engine.replay import ReplaySummary, valid_records  # noqa: E402
 from auditcage.engine.session import Engine, build_engine, load_rules  # noqa: E402
 from auditcage.reference.index import ReferenceIndex  # noqa: E402
@@ -312,7 +312,7 @@ class DurablePeer:
             for native in condition.native:
                 share.natives.setdefault(native.key, native)
             if condition.lifted:
-                share.lifted.append((_guards(predicate.checked), condition.lifted))
+                share.lifted.append((necessary_guards(predicate.checked), condition.lifted))
         return shares
 
     def _check_hashes(self) -> None:

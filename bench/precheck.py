@@ -33,7 +33,7 @@ from bench.ingest import make_scenario, run_ingest  # noqa: E402
 HELD_BACK = 3000  # the last records of the scenario are pre-checked, never stored
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -46,7 +46,7 @@ def _keys() -> tuple[str, dict[str, str]]:
     return ",".join(f"{s}={k}" for s, k in keys.items()), keys
 
 
-def _start_server(url: str, source_keys: str, port: int, workers: int) -> subprocess.Popen:
+def start_server(url: str, source_keys: str, port: int, workers: int) -> subprocess.Popen:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -158,7 +158,7 @@ def run_load(
     return latencies, errors, time.perf_counter() - started
 
 
-def _percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
@@ -184,8 +184,8 @@ def main() -> None:
         for line in held:
             record = orjson.loads(line)
             payloads.append((line, keys.get(str(record.get("source_system")), "none")))
-        port = _free_port()
-        server = _start_server(url, source_keys, port, args.workers)
+        port = free_port()
+        server = start_server(url, source_keys, port, args.workers)
         try:
             client = Client(port)
             _wait_ready(client, *payloads[0])
@@ -197,8 +197,8 @@ def main() -> None:
     print(f"precheck_state_records: {len(stored)} records")
     print(f"precheck_requests: {len(latencies)} requests")
     print(f"precheck_rate: {len(latencies) / took:.0f} requests/s")
-    print(f"precheck_p50: {_percentile(latencies, 0.50):.1f} ms")
-    print(f"precheck_p99: {_percentile(latencies, 0.99):.1f} ms")
+    print(f"precheck_p50: {percentile(latencies, 0.50):.1f} ms")
+    print(f"precheck_p99: {percentile(latencies, 0.99):.1f} ms")
     print(f"precheck_max: {max(latencies):.1f} ms")
     print(f"precheck_errors: {errors} errors")
 

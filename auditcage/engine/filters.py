@@ -42,9 +42,9 @@ class PythonFilters:
     def __init__(self, rules: Iterable[CompiledRule]) -> None:
         tests: list[_Test] = []
         for rule in rules:
-            tests.append((rule.uid, rule.when, _guards(rule.checked_when)))
+            tests.append((rule.uid, rule.when, necessary_guards(rule.checked_when)))
             if rule.first is not None:
-                tests.append((rule.uid + FIRST, rule.first, _guards(rule.checked_first)))
+                tests.append((rule.uid + FIRST, rule.first, necessary_guards(rule.checked_first)))
         # Pre-dispatch on `service`: a record meets only the tests guarded by its own service,
         # plus those with no service guard (one dict lookup instead of a guard per test).
         self._unguarded: list[_Test] = []
@@ -74,7 +74,7 @@ _Test = tuple[str, Any, tuple[tuple[str, frozenset[Any]], ...]]
 GUARDED_FIELDS = frozenset({"service", "business_type", "action", "channel", "source_system"})
 
 
-def _guards(checked: CheckedCondition | None) -> tuple[tuple[str, frozenset[Any]], ...]:
+def necessary_guards(checked: CheckedCondition | None) -> tuple[tuple[str, frozenset[Any]], ...]:
     """Necessary conditions read off a filter's top-level `and`: `action == "decide"`,
     `business_type in [...]` on required top-level fields. Testing them first is a dict lookup
     and skips the closure of every rule that cannot apply (pre-dispatch, as DESIGN.md asks);
