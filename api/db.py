@@ -4,16 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.routing import IntegerConverter
 
 from auditcage.config import Settings
 from auditcage.reference.cache import ReferenceCache
 from auditcage.storage.session import make_engine, make_session_factory
 
+# Ids are INTEGER columns, signed 32-bit on PostgreSQL: a larger number names no row, and
+# binding it would fail in the driver (a 500) instead of answering 404.
+MAX_ROW_ID = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:…>` in every route: an id the database can hold, else the URL does not match."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(map, *args, **kwargs)
+
 
 def init_app(app: Flask, settings: Settings) -> None:
+    # Before the blueprints: a rule binds its converters when it is added to the map.
+    app.url_map.converters["int"] = RowIdConverter
     engine = make_engine(settings.database_url)
     app.extensions["auditcage"] = settings
     app.extensions["auditcage.engine"] = engine

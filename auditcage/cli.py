@@ -371,6 +371,7 @@ def token_issue(ctx: click.Context, staff_id: str) -> None:
     from notifications.access import viewer_of
 
     settings = _settings(ctx)
+    settings.check_secrets()  # a token signed with no key would be refused by the API anyway
     with _sessions(settings).begin() as session:
         viewer = viewer_of(build_index(session), staff_id)
         trail.record(

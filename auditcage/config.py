@@ -12,12 +12,17 @@ from auditcage.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RULES_DIR = PROJECT_ROOT / "rules"
+# Signs sessions, links and staff tokens in the demo only: create_app refuses it unless
+# demo_data is set, so a deployment must bring AUDITCAGE_SECRET_KEY(_FILE) of its own.
+DEV_SECRET_KEY = "dev-only-not-secret"
 
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = "sqlite:///auditcage.db"
-    secret_key: str = field(default="dev-only-not-secret", repr=False)
+    # May carry a password (or come from AUDITCAGE_DATABASE_URL_FILE): kept out of the repr.
+    database_url: str = field(default="sqlite:///auditcage.db", repr=False)
+    # No default: the API refuses to start without one (DEV_SECRET_KEY only with demo_data).
+    secret_key: str = field(default="", repr=False)
     rules_dir: Path = DEFAULT_RULES_DIR
     timezone: str = "Asia/Shanghai"
     link_ttl: timedelta = timedelta(days=3)
@@ -33,6 +38,12 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     demo_data: bool = False
+    # Sign-in attempts per minute from one address and for one account name, per API process
+    # (api/ratelimit.py); an office behind one NAT address signs in together at shift start.
+    login_limit_per_address: int = 30
+    login_limit_per_account: int = 10
+    # Reverse proxies in front of the API whose X-Forwarded-For/-Proto to trust (0: none).
+    proxy_hops: int = 0
     log_level: str = "INFO"
 
     @classmethod
@@ -55,6 +66,16 @@ class Settings:
                 continue
             values[f.name] = _parse(name, raw, f.type)
         return cls(**values)  # type: ignore[arg-type]
+
+    def check_secrets(self) -> None:
+        """Refuse to sign anything with no secret key, or with the development one outside the
+        demo: a key anyone can read in this repository would let anyone forge a session."""
+        if not self.secret_key:
+            raise ConfigError("AUDITCAGE_SECRET_KEY (or AUDITCAGE_SECRET_KEY_FILE) is not set")
+        if self.secret_key == DEV_SECRET_KEY and not self.demo_data:
+            raise ConfigError(
+                "AUDITCAGE_SECRET_KEY is the development key, which only the demo may use"
+            )
 
     def source_key_map(self) -> dict[str, str]:
         """API key → source_system."""

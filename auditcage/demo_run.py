@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from auditcage import clock
-from auditcage.config import Settings
+from auditcage.config import DEV_SECRET_KEY, Settings
 from auditcage.demo.accounts import DemoAccount
 
 
@@ -81,6 +81,8 @@ def prepare_demo(
         settings = replace(settings, source_keys=_demo_keys())
     if not settings.admin_token:
         settings = replace(settings, admin_token="demo-admin-token")
+    # The demo is the one place the development secret key is allowed (Settings.check_secrets).
+    settings = replace(settings, demo_data=True, secret_key=settings.secret_key or DEV_SECRET_KEY)
 
     started = time.perf_counter()
     # include_invalid: a few broken records, so the quarantine has something to show.
@@ -158,7 +160,7 @@ def prepare_demo(
     for a in accounts:
         if a.staff_id:
             echo(f"  {a.username:<13}{issue_staff_token(settings.secret_key, a.staff_id)}")
-    echo(f"database: {settings.database_url}")
+    echo(f"database: {_without_password(settings.database_url)}")
     echo("source-system keys (Authorization: Bearer <key>):")
     for key, source in settings.source_key_map().items():
         echo(f"  {source:<16}{key}")
@@ -186,6 +188,12 @@ def serve_demo(demo: DemoDatabase, *, echo: Callable[[str], None] = print) -> No
     threading.Thread(target=keep_evaluating, name="record-worker", daemon=True).start()
     echo(f"serving on http://{settings.host}:{settings.port}/console/  (Ctrl-C stops)")
     create_app(settings).run(host=settings.host, port=settings.port, threaded=True)
+
+
+def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _demo_keys() -> str:

@@ -211,7 +211,12 @@ def run_clients(
 
 def load_reference(url: str, reference_dir: Path) -> None:
     """`auditcage reference load DIR` in a fresh process (it migrates the schema first)."""
-    env = {**os.environ, "AUDITCAGE_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "AUDITCAGE_DATABASE_URL": url,
+        "AUDITCAGE_SECRET_KEY": "bench-secret",  # the API refuses to start without one
+        "PYTHONPATH": str(ROOT),
+    }
     subprocess.run(
         [sys.executable, "-m", "auditcage", "reference", "load", str(reference_dir)],
         env=env,

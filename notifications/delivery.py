@@ -6,21 +6,34 @@
   the message in flight; its lease runs out and any worker claims the rows it held again.
 - A URL apprise cannot load is a permanent error: the next channel is tried at once. A send that
   fails is transient: the same channel is retried with back-off, then the next channel.
+- Delivery is at-least-once. A worker killed after a send and before its outcome commits leaves
+  the row `sending`; it is sent again, at once when the dead worker ran on this host
+  (`rescue_orphans`), else when its lease runs out. Every send carries the row's
+  `Idempotency-Key` (an HTTP header on webhooks, a mail header on e-mail), the same on every try
+  and channel, so a receiver drops the copy; the fault tests measure such copies.
+- The claimed messages are sent one endpoint (scheme, host and port) at a time per thread, so a
+  receiver that hangs delays only its own messages, each by at most the send timeout.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
+import socket
+import threading
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import apprise
 from sqlalchemy import ColumnElement, Engine, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from auditcage import clock
@@ -31,6 +44,14 @@ from notifications.models import AttemptOutcome, DeliveryAttempt, OutboxMessage,
 # Two workers appending to the hash-chained trail at once: the later commit fails on the chain's
 # unique prev_hash and writes its outcome again on the new tail (the send itself is not repeated).
 AUDIT_RETRIES = 10
+# Endpoints sent to at once by one worker; apprise blocks a thread for each send.
+PARALLEL_ENDPOINTS = 8
+# A message is sent but the database is away: keep retrying to record the outcome this long
+# (well inside the lease), since an outcome never recorded means the message goes out again.
+RECORD_PATIENCE = timedelta(minutes=5)
+# apprise's schemes that carry custom headers given as `+Name=value` URL arguments.
+HEADER_SCHEMES = frozenset({"json", "jsons", "form", "forms", "xml", "xmls", "mailto", "mailtos"})
+IDEMPOTENCY_HEADER = "Idempotency-Key"  # draft-ietf-httpapi-idempotency-key-header
 
 
 @dataclass(frozen=True)
@@ -61,6 +82,10 @@ class DeliveryReport:
     fell_back: int = 0  # moved to the recipient's next channel
     failed: int = 0  # no channel left
 
+    def add(self, other: DeliveryReport) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
 
 class DeliveryError(Exception):
     """A send that did not arrive. `permanent`: retrying this channel cannot help."""
@@ -89,6 +114,27 @@ def send(url: str, title: str, body: str) -> None:
         raise DeliveryError("apprise reported a failed delivery")
 
 
+def idempotency_key(outbox_id: int) -> str:
+    """What a receiver deduplicates on: one value per outbox row, on every try and channel."""
+    return f"auditcage-outbox-{outbox_id}"
+
+
+def with_idempotency_key(url: str, key: str) -> str:
+    """`url` with the key as a header argument, for the schemes whose plugin sends headers."""
+    if scheme_of(url) not in HEADER_SCHEMES or f"+{IDEMPOTENCY_HEADER}=" in url:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}+{IDEMPOTENCY_HEADER}={key}"
+
+
+def endpoint_of(url: str) -> str:
+    """Scheme, host and port: the unit a hanging receiver blocks (credentials left out)."""
+    try:
+        parts = urlsplit(url)
+        return f"{parts.scheme.lower()}://{parts.hostname or ''}:{parts.port or ''}"
+    except ValueError:
+        return scheme_of(url)
+
+
 def scheme_of(url: str) -> str:
     """The part of a channel URL that is safe to store and show: its scheme."""
     scheme, separator, _ = url.partition("://")
@@ -112,6 +158,9 @@ class _QuietApprise(logging.Filter):
             return False
         record.msg, record.args = redact(record.getMessage()), None
         return True
+
+
+log = logging.getLogger(__name__)
 
 
 def _quiet_apprise_logging() -> None:
@@ -202,13 +251,38 @@ def deliver_due(
     """
     factory = _factory(engine_or_session_factory)
     current = (lambda: now) if now is not None else clock.now
-    report = DeliveryReport()
-    for message in _claim(factory, worker_id=worker_id, limit=limit, now=current(), policy=policy):
-        report.claimed += 1
-        _deliver(
-            factory, message, report, worker_id=worker_id, policy=policy, sender=sender, now=current
+    claimed = _claim(factory, worker_id=worker_id, limit=limit, now=current(), policy=policy)
+    by_endpoint: dict[str, list[OutboxMessage]] = {}
+    for message in claimed:
+        by_endpoint.setdefault(endpoint_of(message.channels[message.channel_index]), []).append(
+            message
         )
-    return report
+    recording = threading.Lock()  # sends run in parallel; outcomes append to the trail in turn
+
+    def deliver_all(messages: list[OutboxMessage]) -> DeliveryReport:
+        report = DeliveryReport(claimed=len(messages))
+        for message in messages:
+            _deliver(
+                factory,
+                message,
+                report,
+                worker_id=worker_id,
+                policy=policy,
+                sender=sender,
+                now=current,
+                lock=recording,
+            )
+        return report
+
+    total = DeliveryReport()
+    if len(by_endpoint) <= 1:
+        for messages in by_endpoint.values():
+            total.add(deliver_all(messages))
+        return total
+    with ThreadPoolExecutor(min(PARALLEL_ENDPOINTS, len(by_endpoint))) as pool:
+        for report in pool.map(deliver_all, by_endpoint.values()):
+            total.add(report)
+    return total
 
 
 def _factory(target: Engine | sessionmaker[Session]) -> sessionmaker[Session]:
@@ -278,6 +352,7 @@ def _deliver(
     policy: RetryPolicy,
     sender: Sender,
     now: Callable[[], datetime],
+    lock: threading.Lock,
 ) -> None:
     """Try the current channel, then the next ones at once while channels are given up."""
     while message.status == OutboxStatus.SENDING:
@@ -286,9 +361,12 @@ def _deliver(
         channel = message.channel_index
         outcome, error = _try(sender, message)
         report.attempts += 1
-        if not _record(
-            factory, message, outcome, error, worker_id=worker_id, at=now(), policy=policy
-        ):
+        at = now()
+        with lock:
+            recorded = _record_patiently(
+                factory, message, outcome, error, worker_id=worker_id, at=at, policy=policy
+            )
+        if not recorded:
             return
         report.fell_back += message.channel_index != channel
     report.sent += message.status == OutboxStatus.SENT
@@ -298,7 +376,10 @@ def _deliver(
 
 def _try(sender: Sender, message: OutboxMessage) -> tuple[AttemptOutcome, str | None]:
     try:
-        sender(message.channels[message.channel_index], message.subject, message.body)
+        url = with_idempotency_key(
+            message.channels[message.channel_index], idempotency_key(message.id)
+        )
+        sender(url, message.subject, message.body)
     except DeliveryError as exc:
         permanent = AttemptOutcome.PERMANENT_ERROR
         return (permanent if exc.permanent else AttemptOutcome.TRANSIENT_ERROR), redact(str(exc))
@@ -327,6 +408,34 @@ def _after(
         # Still under this worker's lease: the next channel is tried in the same pass.
         return {**values, "channel_index": message.channel_index + 1, "channel_attempts": 0}
     return {**values, **released, "status": OutboxStatus.FAILED, "channel_attempts": failures}
+
+
+def _record_patiently(
+    factory: sessionmaker[Session],
+    message: OutboxMessage,
+    outcome: AttemptOutcome,
+    error: str | None,
+    *,
+    worker_id: str,
+    at: datetime,
+    policy: RetryPolicy,
+) -> bool:
+    """`_record`, waiting out a database that went away (the send already happened)."""
+    give_up = time.monotonic() + RECORD_PATIENCE.total_seconds()
+    pause = 0.5
+    while True:
+        try:
+            return _record(
+                factory, message, outcome, error, worker_id=worker_id, at=at, policy=policy
+            )
+        except OperationalError:
+            if time.monotonic() + pause > give_up:
+                raise
+            log.warning(
+                "database unavailable; outbox %s sent, its outcome not yet recorded", message.id
+            )
+            time.sleep(pause)
+            pause = min(pause * 2, 10.0)
 
 
 def _record(
@@ -418,3 +527,66 @@ def _attempt(
             "error": error,
         },
     )
+
+
+def process_worker_id(tag: str = "") -> str:
+    """`host:pid:start[:tag]`: a restarted process never reuses its predecessor's id, even as
+    pid 1 in a container, and `rescue_orphans` can tell whether the holder of a lease is alive."""
+    host = socket.gethostname()[:40]
+    pid = os.getpid()
+    return f"{host}:{pid}:{_started(pid) or 0}" + (f":{tag}" if tag else "")
+
+
+def _started(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (Linux); None when unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return int(stat.read().rsplit(b")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def rescue_orphans(factory: sessionmaker[Session], *, now: datetime | None = None) -> int:
+    """Make due at once the rows leased by a worker of this host that is no longer running
+    (killed or crashed), instead of leaving them until their lease runs out. Returns the count.
+
+    Resque prunes dead workers the same way: same host, process gone. Holders on other hosts,
+    or without a start time, are left to their lease.
+    """
+    host = socket.gethostname()[:40]
+    now = now or clock.now()
+    with factory() as session, session.begin():
+        holders = session.scalars(
+            select(OutboxMessage.claimed_by)
+            .where(
+                OutboxMessage.status == OutboxStatus.SENDING,
+                OutboxMessage.claimed_by.like(f"{host}:%"),
+                OutboxMessage.claimed_until > now,
+            )
+            .distinct()
+        ).all()
+        dead = [holder for holder in holders if holder and not _alive(holder)]
+        if not dead:
+            return 0
+        rescued = session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.SENDING,
+                OutboxMessage.claimed_by.in_(dead),
+            )
+            .values(claimed_until=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    log.warning("rescued %d outbox rows leased by dead workers %s", rescued, ", ".join(dead))
+    return rescued
+
+
+def _alive(holder: str) -> bool:
+    parts = holder.split(":")
+    try:
+        pid, started = int(parts[1]), int(parts[2])
+    except (IndexError, ValueError):
+        return True  # not an id of ours: trust its lease
+    if started == 0:
+        return True
+    return _started(pid) == started

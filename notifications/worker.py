@@ -2,23 +2,24 @@
 
 Each step commits on its own, so a crash between them loses nothing: the next pass resumes from
 the database (unrouted alerts, unmet deadlines and their escalation level, pending outbox rows).
+A database that is away ends the pass early with a warning; the loop calling it tries again.
 """
 
 from __future__ import annotations
 
 import logging
-import socket
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from auditcage import clock
 from auditcage.config import Settings
 from auditcage.reference.cache import ReferenceCache
 from notifications import digests, escalation, pipeline
-from notifications.delivery import DeliveryReport, deliver_due
+from notifications.delivery import DeliveryReport, deliver_due, process_worker_id, rescue_orphans
 from notifications.policy import load_policy
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class NotificationWorker:
     ) -> None:
         self.sessions = sessions
         self.settings = settings
-        self.worker_id = worker_id or f"{socket.gethostname()}:{id(self):x}"
+        self.worker_id = worker_id or process_worker_id(f"{id(self):x}")
         self._references = ReferenceCache()  # rebuilt only when a reference load happened
         self._notifier: pipeline.Notifier | None = None
 
@@ -67,7 +68,13 @@ class NotificationWorker:
         return self._notifier
 
     def run_once(self, *, now: datetime | None = None, deliver: bool = True) -> PassReport:
-        now = now or clock.now()
+        try:
+            return self._pass(now or clock.now(), deliver=deliver)
+        except OperationalError as exc:
+            log.warning("notification pass stopped, the database is unavailable: %s", exc.orig)
+            return PassReport(0, 0, 0, DeliveryReport())
+
+    def _pass(self, now: datetime, *, deliver: bool) -> PassReport:
         routed = 0
         while True:  # in batches, each committed: a long backlog is routed a piece at a time
             with self.sessions.begin() as session:
@@ -86,4 +93,9 @@ class NotificationWorker:
         return PassReport(routed, escalations, queued, delivery)
 
     def deliver_only(self) -> DeliveryReport:
-        return deliver_due(self.sessions, worker_id=self.worker_id, limit=200)
+        try:
+            rescue_orphans(self.sessions)
+            return deliver_due(self.sessions, worker_id=self.worker_id, limit=200)
+        except OperationalError as exc:
+            log.warning("deliveries stopped, the database is unavailable: %s", exc.orig)
+            return DeliveryReport()

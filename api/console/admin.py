@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import logout_user
 
 from api import db
-from api.console.auth import requires, user
+from api.console.auth import requires, throttled, user
 from api.console.export import excel_response, wants_excel
 from api.console.i18n import t
 from auditcage.accounts import service
@@ -85,6 +85,10 @@ def set_active(account_id: int) -> ResponseReturnValue:
 def password() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("console/password.html")
+    # The current password is checked here too: the same limits as the sign-in page.
+    refused = throttled(user().username, "console/password.html")
+    if refused is not None:
+        return refused
     with db.transaction() as s:
         account = service.get(s, user().account_id)
         try:

@@ -13,6 +13,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -27,6 +28,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from api import db
 from api.console.i18n import t
+from api.ratelimit import SignInLimits
 from auditcage import clock
 from auditcage.accounts import service
 from auditcage.accounts.models import Account
@@ -93,6 +95,10 @@ class ConsoleUser(UserMixin):
 
 
 def init_app(app: Flask) -> None:
+    settings = app.extensions["auditcage"]
+    app.extensions["auditcage.sign_in_limits"] = SignInLimits(
+        settings.login_limit_per_address, settings.login_limit_per_account
+    )
     login_manager.init_app(app)
     login_manager.login_view = "console.login"
     login_manager.login_message = None  # the login page says why on its own
@@ -102,12 +108,15 @@ def init_app(app: Flask) -> None:
 @login_manager.user_loader
 def _load(user_id: str) -> ConsoleUser | None:
     account_id, _, epoch = user_id.partition(":")
-    signed_in_at = session.get("signed_in_at")
-    if (
-        not signed_in_at
-        or clock.now().timestamp() - signed_in_at > ABSOLUTE_SESSION.total_seconds()
-    ):
+    now = clock.now().timestamp()
+    signed_in_at, seen_at = session.get("signed_in_at"), session.get("seen_at")
+    if not signed_in_at or now - signed_in_at > ABSOLUTE_SESSION.total_seconds():
         return None
+    # Idle expiry checked here too, on auditcage.clock like the absolute limit: the cookie's own
+    # expiry runs on the wall clock and is the browser's to honour.
+    if not seen_at or now - seen_at > db.settings().session_ttl.total_seconds():
+        return None
+    session["seen_at"] = now
     account = db.session().get(Account, int(account_id)) if account_id.isdigit() else None
     if account is None or not account.active or str(account.session_epoch) != epoch:
         return None
@@ -154,10 +163,41 @@ def _safe_next(target: str) -> str | None:
     return None
 
 
+def throttled(
+    username: str | None, template: str = "console/login.html"
+) -> ResponseReturnValue | None:
+    """429 with Retry-After when this address or this account name tries too often; the first
+    refusal of an episode is audited (api/ratelimit.py)."""
+    limits: SignInLimits = current_app.extensions["auditcage.sign_in_limits"]
+    refusal = limits.check(address=request.remote_addr, username=username)
+    if refusal is None:
+        return None
+    if refusal.first:
+        from auditcage.audit import trail
+
+        with db.transaction() as s:
+            trail.record(
+                s,
+                actor="anonymous",
+                action="account.sign_in_throttled",
+                detail={
+                    "scope": refusal.scope,
+                    "username": (username or "")[:64],
+                    "address": request.remote_addr,
+                },
+            )
+    flash(t("login.throttled", seconds=refusal.retry_after), "error")
+    page = render_template(template, next=request.form.get("next", ""))
+    return page, 429, {"Retry-After": str(refusal.retry_after)}
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("console/login.html", next=request.args.get("next", ""))
+    refused = throttled(request.form.get("username"))
+    if refused is not None:
+        return refused
     errors = SignInForm().validate(request.form)
     if errors:
         flash(t("login.missing"), "error")
@@ -178,7 +218,7 @@ def login() -> ResponseReturnValue:
         return render_template("console/login.html", next=request.form.get("next", "")), 401
     session.clear()  # a fresh session: nothing from before sign-in carries over
     session.permanent = True
-    session["signed_in_at"] = clock.now().timestamp()
+    session["signed_in_at"] = session["seen_at"] = clock.now().timestamp()
     session["lang"] = signed_in.locale
     login_user(signed_in)
     return redirect(_safe_next(request.form.get("next", "")) or url_for("console.home"))
@@ -188,14 +228,7 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     if current_user.is_authenticated:
         with db.transaction() as s:
-            from auditcage.audit import trail
-
-            trail.record(
-                s,
-                actor=f"account:{user().username}",
-                action="account.sign_out",
-                subject=("account", user().account_id),
-            )
+            service.sign_out(s, user().account_id, actor=f"account:{user().username}")
     logout_user()
     session.clear()
     return redirect(url_for("console.login"))
@@ -204,8 +237,6 @@ def logout() -> ResponseReturnValue:
 @bp.get("/")
 @requires()
 def home() -> ResponseReturnValue:
-    from flask import current_app
-
     for capability, endpoint in HOME:
         if user().can(capability) and endpoint in current_app.view_functions:
             return redirect(url_for(endpoint))

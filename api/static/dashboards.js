@@ -83,7 +83,7 @@
       });
       return {
         tooltip: { position: "top", formatter: function (p) {
-          return units[p.value[1]] + "<br>" + data.families[p.value[0]].label + ": <b>" + p.value[2] + "</b>";
+          return units[p.value[1]] + "\n" + data.families[p.value[0]].label + ": " + p.value[2];
         } },
         grid: grid({ top: 8, bottom: 56 }),
         xAxis: { type: "category", splitArea: { show: true },
@@ -141,7 +141,11 @@
     }
     var chart = window.echarts.init(el, null, { renderer: "canvas" });
     chart.on("finished", function () { el.dataset.rendered = "1"; });  // tests and screenshots
-    chart.setOption(Object.assign({}, base, build(el)));
+    var option = Object.assign({}, base, build(el));
+    // Tooltips drawn on the canvas, not as HTML: no inline style for the Content-Security-Policy
+    // to refuse, and nothing from the data (unit names are reference data) parsed as markup.
+    if (option.tooltip) option.tooltip = Object.assign({ renderMode: "richText" }, option.tooltip);
+    chart.setOption(option);
     charts.push(chart);
   });
   var pending = null;

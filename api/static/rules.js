@@ -95,7 +95,8 @@
     var instance = window.echarts.init(element, null, { renderer: "canvas" });
     instance.setOption({
       color: ["#8a9bb4", "#1f5fbf"],
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      // on the canvas, not HTML: no inline style for the Content-Security-Policy to refuse
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, renderMode: "richText" },
       legend: { top: 0 },
       grid: { left: 40, right: 20, top: 40, bottom: 30 },
       xAxis: { type: "category", data: data.months },

@@ -19,9 +19,20 @@ from werkzeug.exceptions import BadRequest
 from api import db
 from api.auth import staff_required
 from api.notifier import current_notifier
-from notifications import actions, alert_views, lifecycle
+from api.schemas import AlertDetailOut, AlertHistoryOut, AlertListOut, TrackingStateOut
+from auditcage.alerts.models import AlertStatus
+from auditcage.rulepacks.model import Severity
+from notifications import actions, alert_views
+from notifications.lifecycle_models import FalsePositiveReason
 
 bp = Blueprint("alerts_api", __name__, url_prefix="/api/v1/alerts")
+
+
+class AlertsQuery(Schema):
+    # An unknown parameter is refused like an unknown field: `?stauts=pushed` listing every
+    # alert would look like an answer.
+    status = fields.String(validate=validate.OneOf(list(AlertStatus)))
+    severity = fields.String(validate=validate.OneOf(list(Severity)))
 
 
 class AcknowledgeIn(Schema):
@@ -34,8 +45,12 @@ class ReviewIn(Schema):
     comment = fields.String(load_default="")
 
 
+class ReturnIn(Schema):
+    comment = fields.String(load_default="")
+
+
 class DismissIn(Schema):
-    reason_code = fields.String(required=True)
+    reason_code = fields.String(required=True, validate=validate.OneOf(list(FalsePositiveReason)))
     comment = fields.String(load_default="")
 
 
@@ -56,41 +71,27 @@ def _body() -> dict[str, Any]:
     return payload
 
 
-def _state(state: lifecycle.TrackingState) -> dict[str, Any]:
-    return {
-        "alert_id": state.alert_id,
-        "status": state.status,
-        "severity": state.severity,
-        "deadlines": [
-            {"step": d.step, "due_at": d.due_at.isoformat(), "active": d.active}
-            for d in state.deadlines
-        ],
-    }
-
-
 @bp.get("")
 @staff_required
 def mine() -> ResponseReturnValue:
-    rows = alert_views.visible_alerts(
-        db.session(),
-        g.reference,
-        g.viewer,
-        status=request.args.get("status"),
-        severity=request.args.get("severity"),
-    )
-    return {"alerts": rows, "viewer": {"staff_id": g.viewer.staff_id, "role": g.viewer.role}}
+    query = AlertsQuery().load(request.args)
+    rows = alert_views.visible_alerts(db.session(), g.reference, g.viewer, **query)
+    return AlertListOut().dump({"alerts": rows, "viewer": g.viewer})
 
 
 @bp.get("/<int:alert_id>")
 @staff_required
 def detail(alert_id: int) -> ResponseReturnValue:
-    return alert_views.alert_detail(db.session(), g.reference, g.viewer, alert_id)
+    return AlertDetailOut().dump(
+        alert_views.alert_detail(db.session(), g.reference, g.viewer, alert_id)
+    )
 
 
 @bp.get("/<int:alert_id>/history")
 @staff_required
 def history(alert_id: int) -> ResponseReturnValue:
-    return {"events": alert_views.alert_history(db.session(), g.reference, g.viewer, alert_id)}
+    events = alert_views.alert_history(db.session(), g.reference, g.viewer, alert_id)
+    return AlertHistoryOut().dump({"events": events})
 
 
 @bp.post("/<int:alert_id>/acknowledge")
@@ -106,7 +107,7 @@ def acknowledge(alert_id: int) -> ResponseReturnValue:
             delegated_to=data["delegated_to"],
             reason=data["reason"],
         )
-    return _state(state)
+    return TrackingStateOut().dump(state)
 
 
 @bp.post("/<int:alert_id>/feedback")
@@ -117,7 +118,7 @@ def feedback(alert_id: int) -> ResponseReturnValue:
         state = actions.submit_feedback(
             session, g.reference, g.viewer, alert_id, report, notifier=current_notifier()
         )
-    return _state(state)
+    return TrackingStateOut().dump(state)
 
 
 @bp.post("/<int:alert_id>/review")
@@ -129,7 +130,7 @@ def review(alert_id: int) -> ResponseReturnValue:
 @bp.post("/<int:alert_id>/return")
 @staff_required
 def return_report(alert_id: int) -> ResponseReturnValue:
-    return _review(alert_id, ReviewIn().load({**_body(), "outcome": "return"}))
+    return _review(alert_id, {**ReturnIn().load(_body()), "outcome": "return"})
 
 
 def _review(alert_id: int, data: dict[str, Any]) -> ResponseReturnValue:
@@ -144,7 +145,7 @@ def _review(alert_id: int, data: dict[str, Any]) -> ResponseReturnValue:
             data["comment"],
             notifier=current_notifier(),
         )
-    return _state(state)
+    return TrackingStateOut().dump(state)
 
 
 @bp.post("/<int:alert_id>/dismiss")
@@ -155,7 +156,7 @@ def dismiss(alert_id: int) -> ResponseReturnValue:
         state = actions.dismiss(
             session, g.reference, g.viewer, alert_id, data["reason_code"], data["comment"]
         )
-    return _state(state)
+    return TrackingStateOut().dump(state)
 
 
 @bp.post("/<int:alert_id>/assign")
@@ -171,4 +172,4 @@ def assign(alert_id: int) -> ResponseReturnValue:
             data["unit_code"],
             notifier=current_notifier(),
         )
-    return _state(state)
+    return TrackingStateOut().dump(state)

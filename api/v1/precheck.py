@@ -13,6 +13,7 @@ from werkzeug.exceptions import BadRequest
 
 from api import db
 from api.auth import source_key_required
+from api.schemas import InvalidRecordOut, PrecheckOut
 from auditcage.precheck.follower import Follower
 from auditcage.precheck.service import precheck
 
@@ -35,26 +36,10 @@ def check() -> ResponseReturnValue:
     with db.transaction() as session:
         answer = precheck(session, _follower(), raw, source_system=g.source_system)
     if answer.decision is None:
-        return {
+        invalid = {
             "error": "invalid_record",
             "record_id": answer.record_id,
-            "problems": [
-                {"field": p.field, "code": p.code, "reason": p.reason} for p in answer.problems
-            ],
-        }, 422
-    return {
-        "decision": answer.decision.value,
-        "record_id": answer.record_id,
-        "rules": [
-            {
-                "rule_id": r.rule_id,
-                "sub": r.sub,
-                "severity": r.severity,
-                "decision": r.decision.value,
-                "message": r.message,
-            }
-            for r in answer.rules
-        ],
-        "rule_version": answer.rule_version,
-        "elapsed_ms": answer.elapsed_ms,
-    }
+            "problems": answer.problems,
+        }
+        return InvalidRecordOut().dump(invalid), 422
+    return PrecheckOut().dump(answer)

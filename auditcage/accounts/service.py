@@ -155,6 +155,14 @@ def change_password(session: Session, account_id: int, new_password: str, *, act
     )
 
 
+def sign_out(session: Session, account_id: int, *, actor: str) -> None:
+    """End every session of the account. Sessions are signed cookies the server cannot revoke
+    one by one, so this is how a cookie copied before signing out becomes worthless after."""
+    account = get(session, account_id)
+    account.session_epoch += 1
+    trail.record(session, actor=actor, action="account.sign_out", subject=("account", account.id))
+
+
 def set_active(session: Session, account_id: int, active: bool, *, actor: str) -> None:
     account = get(session, account_id)
     account.active = active

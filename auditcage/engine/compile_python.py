@@ -48,7 +48,7 @@ OPERATORS: dict[str, Callable[[Any, Any], Any]] = {  # shared with compile_panda
 class Env:
     """One evaluation: record, derived fields, optional earlier record, context, current item."""
 
-    __slots__ = ("_context", "ctx", "derived", "first", "item", "record")
+    __slots__ = ("_context", "ctx", "derived", "first", "item", "memo", "record")
 
     def __init__(
         self,
@@ -63,6 +63,8 @@ class Env:
         self.first = first
         self.item: Any = None
         self._context: EvalContext | None = None
+        # Results of reference and calendar calls by argument values (see MEMOIZED).
+        self.memo: dict[tuple[Any, ...], Any] | None = None
 
     def context(self) -> EvalContext:
         """The context as of this record's action_time and unit (built on first use)."""
@@ -180,6 +182,8 @@ class PyCompiler:
         impl = FUNCTIONS[node.name].impl
         assert impl is not None
         args = [self.value(arg) for arg in node.args]
+        if node.name in MEMOIZED:
+            return _memoized(node.name, impl, args)
         if len(args) == 1:
             (only,) = args
             return lambda env: impl(env.context(), only(env))
@@ -318,6 +322,44 @@ class PyCompiler:
             return found
 
         return member
+
+
+# Functions that read only the reference, the calendar and their arguments: on one record the
+# same call gives the same answer, and the catalogue's rules repeat them (STF-02 and STF-03 look up
+# the same licence holder six times each), so an Env remembers them by argument values.
+MEMOIZED = frozenset(
+    {
+        "lookup",
+        "related",
+        "count_rows",
+        "matches_any",
+        "deadline",
+        "add_working_days",
+        "working_days_between",
+    }
+)
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(_frozen(v) for v in value) if isinstance(value, list) else value
+
+
+def _memoized(name: str, impl: Callable[..., Any], args: list[Value]) -> Value:
+    def call(env: Env) -> Any:
+        values = [arg(env) for arg in args]
+        memo = env.memo
+        if memo is None:
+            memo = env.memo = {}
+        try:
+            key = (name, *(_frozen(v) for v in values))
+            return memo[key]
+        except KeyError:
+            result = memo[key] = impl(env.context(), *values)
+            return result
+        except TypeError:  # an unhashable argument (a mapping): computed every time
+            return impl(env.context(), *values)
+
+    return call
 
 
 def is_literal_list(checked: CheckedCondition, node: Node) -> bool:

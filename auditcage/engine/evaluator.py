@@ -81,8 +81,13 @@ class Evaluator:
         self._pairs: dict[tuple[str, str], _SequenceKey] = defaultdict(_SequenceKey)
         self._armed: dict[tuple[str, str], list[_Armed]] = defaultdict(list)
         self._near: dict[str, NearKeys] = {}  # key_near rules: hash → representative
-        # Recent records of each absence rule's keys, for steps that arrive before their arming.
+        # Recent records of each absence key, for steps that arrive before their arming. Rules
+        # whose keys are the same paths share one list (scope ""): 28 rules key on serial_no,
+        # and one list per rule would hold every record 28 times. A key_where rule has its own.
         self._seen: dict[tuple[str, str], list[tuple[Record, Derived]]] = defaultdict(list)
+        self._absence_paths = sorted(
+            {tuple(r.rule.key) for r in self._by_kind[Kind.ABSENCE] if r.key_filter is None}
+        )
         # Ids of hits emitted earlier that a record arriving out of event-time order has since
         # superseded (a sorted replay would not produce them). The caller marks them; hits are
         # never deleted.
@@ -121,8 +126,16 @@ class Evaluator:
             is_first = rule.uid + FIRST in matched
             if is_first or applies(rule):
                 hits.extend(self._sequence_step(rule, record, derived, is_first, applies(rule)))
-        for rule in self._by_kind[Kind.ABSENCE]:
-            self._absence_step(rule, env, record, derived, applies(rule))
+        if self._by_kind[Kind.ABSENCE]:
+            keys_by_paths = {
+                paths: key_values(record, derived, paths) for paths in self._absence_paths
+            }
+            for keys in keys_by_paths.values():
+                for key in keys:
+                    self._remember(("", key), record, derived)
+            for rule in self._by_kind[Kind.ABSENCE]:
+                keys = keys_by_paths.get(tuple(rule.rule.key)) if rule.key_filter is None else None
+                self._absence_step(rule, env, record, derived, applies(rule), keys)
         for rule in self._by_kind[Kind.RATE]:
             if applies(rule):
                 hits.extend(self.rates.add(rule, env, record, derived))
@@ -384,17 +397,33 @@ class Evaluator:
 
     # --- absences and deadlines (A) -----------------------------------------------------------
 
+    def _seen_scope(self, rule: CompiledRule) -> str:
+        return rule.uid if rule.key_filter is not None else ""
+
+    def _remember(self, scope_key: tuple[str, str], record: Record, derived: Derived) -> None:
+        seen = self._seen[scope_key]
+        seen.append((record, derived))
+        _prune_seen(seen)
+
     def _absence_step(
-        self, rule: CompiledRule, env: Env, record: Record, derived: Derived, arms: bool
+        self,
+        rule: CompiledRule,
+        env: Env,
+        record: Record,
+        derived: Derived,
+        arms: bool,
+        keys: list[str] | None = None,
     ) -> None:
-        keys = rule.keys(env)
+        """`keys`: the record's keys when computed for the rule's paths already (and the record
+        remembered under them); None computes them here."""
+        if keys is None:
+            keys = rule.keys(env)
+            for key in keys:
+                self._remember((self._seen_scope(rule), key), record, derived)
         for key in keys:  # a later record may complete an armed deadline of its key
             for armed in self._armed.get((rule.uid, key), ()):
                 if armed.event.record_id != record["record_id"]:
                     self._complete(rule, armed, record, derived)
-            seen = self._seen[(rule.uid, key)]
-            seen.append((record, derived))
-            _prune_seen(seen)
         if not keys or not arms:
             return
         start = rule.deadline_from(env) if rule.deadline_from is not None else record["action_time"]
@@ -421,7 +450,7 @@ class Evaluator:
                 armed.done.append(clock.to_shanghai(own))
             # A step that arrived before its arming record (out of order) completes it too, so
             # the outcome does not depend on arrival order.
-            for other, other_derived in self._seen[(rule.uid, key)]:
+            for other, other_derived in self._seen.get((self._seen_scope(rule), key), ()):
                 if other["record_id"] != record["record_id"]:
                     self._complete(rule, armed, other, other_derived)
             existing.append(armed)

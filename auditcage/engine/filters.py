@@ -10,12 +10,11 @@ the catalogue's examples and a generated province through both and requires iden
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from auditcage.engine.compile_durable import SEEN, DurableCondition, Lifted, compile_durable
-from auditcage.engine.compile_python import Env, compile_python
+from auditcage.engine.compile_python import Env, compile_python, constant_items
 from auditcage.engine.compiled import CompiledRule
 from auditcage.engine.durable_adapter import (
     ALPHA_STACK_BUDGET,
@@ -24,7 +23,7 @@ from auditcage.engine.durable_adapter import (
     condition_cost,
 )
 from auditcage.rulepacks.check import CheckedCondition
-from auditcage.rulepacks.expr import Binary, Field, ListLiteral, Literal, Node
+from auditcage.rulepacks.expr import Binary, Field, Literal, Node
 from auditcage.rulepacks.functions import EvalContext
 
 FIRST = ":first"  # suffix of a sequence's A filter in the matched set
@@ -40,63 +39,86 @@ class Filters(Protocol):
 
 class PythonFilters:
     def __init__(self, rules: Iterable[CompiledRule]) -> None:
-        tests: list[_Test] = []
+        self._tests: list[_Test] = []
         for rule in rules:
-            tests.append((rule.uid, rule.when, necessary_guards(rule.checked_when)))
+            self._tests.append((rule.uid, rule.when, necessary_guards(rule.checked_when)))
             if rule.first is not None:
-                tests.append((rule.uid + FIRST, rule.first, necessary_guards(rule.checked_first)))
-        # Pre-dispatch on `service`: a record meets only the tests guarded by its own service,
-        # plus those with no service guard (one dict lookup instead of a guard per test).
-        self._unguarded: list[_Test] = []
-        self._by_service: dict[Any, list[_Test]] = defaultdict(list)
-        for test in tests:
-            services = dict(test[2]).get("service")
-            if services is None:
-                self._unguarded.append(test)
-            for service in services or ():
-                self._by_service[service].append(test)
+                self._tests.append(
+                    (rule.uid + FIRST, rule.first, necessary_guards(rule.checked_first))
+                )
+        # Pre-dispatch on the guarded fields: the tests whose guards a combination of their
+        # values passes, worked out the first time the combination is seen (a province has a
+        # few hundred), so a record costs one dict lookup instead of a guard check per test.
+        self._dispatch: dict[tuple[Any, ...], tuple[tuple[str, Any], ...]] = {}
+
+    def _candidates(self, values: tuple[Any, ...]) -> tuple[tuple[str, Any], ...]:
+        found = self._dispatch.get(values)
+        if found is None:
+            by_name = dict(zip(GUARD_ORDER, values, strict=True))
+            found = tuple(
+                (uid, test)
+                for uid, test, guards in self._tests
+                if all(by_name[name] in allowed for name, allowed in guards)
+            )
+            if len(self._dispatch) >= DISPATCH_LIMIT:  # free-text values: keep memory bounded
+                self._dispatch.clear()
+            self._dispatch[values] = found
+        return found
 
     def matching(
         self, record: Mapping[str, Any], derived: Mapping[str, Any], env: Env
     ) -> frozenset[str]:
         get = record.get
-        candidates = itertools.chain(self._by_service.get(get("service"), ()), self._unguarded)
-        return frozenset(
-            uid
-            for uid, test, guards in candidates
-            if all(get(name) in allowed for name, allowed in guards) and test(env)
-        )
+        try:
+            candidates = self._candidates(tuple(get(name) for name in GUARD_ORDER))
+        except TypeError:  # an unhashable value in a guarded field: no dispatch, guard by guard
+            candidates = tuple(
+                (uid, test)
+                for uid, test, guards in self._tests
+                if all(get(name) in allowed for name, allowed in guards)
+            )
+        return frozenset(uid for uid, test in candidates if test(env))
 
 
 _Test = tuple[str, Any, tuple[tuple[str, frozenset[Any]], ...]]
 
 
-GUARDED_FIELDS = frozenset({"service", "business_type", "action", "channel", "source_system"})
+DISPATCH_LIMIT = 4096
+GUARD_ORDER = ("service", "business_type", "action", "channel", "source_system")
+GUARDED_FIELDS = frozenset(GUARD_ORDER)
 
 
 def necessary_guards(checked: CheckedCondition | None) -> tuple[tuple[str, frozenset[Any]], ...]:
     """Necessary conditions read off a filter's top-level `and`: `action == "decide"`,
-    `business_type in [...]` on required top-level fields. Testing them first is a dict lookup
-    and skips the closure of every rule that cannot apply (pre-dispatch, as DESIGN.md asks);
-    the closure still decides, so the result is the same."""
+    `business_type in [...]` or `in lists.x`, and an `or` of such tests on one field, on required
+    top-level fields. Testing them first is a dict lookup and skips the closure of every rule that
+    cannot apply (pre-dispatch, as DESIGN.md asks); the closure still decides, so the result is
+    the same."""
     if checked is None:
         return ()
-    guards = []
-    for conjunct in _conjuncts(checked.node):
-        if not isinstance(conjunct, Binary) or not isinstance(conjunct.left, Field):
-            continue
-        name = conjunct.left.path
-        if name not in GUARDED_FIELDS:
-            continue
-        if conjunct.op == "==" and isinstance(conjunct.right, Literal):
-            guards.append((name, frozenset({conjunct.right.value})))
-        elif (
-            conjunct.op == "in"
-            and isinstance(conjunct.right, ListLiteral)
-            and all(isinstance(item, Literal) for item in conjunct.right.items)
-        ):
-            guards.append((name, frozenset(item.value for item in conjunct.right.items)))
-    return tuple(guards)
+    guards = [_guard(checked, conjunct) for conjunct in _conjuncts(checked.node)]
+    return tuple(guard for guard in guards if guard is not None)
+
+
+def _guard(checked: CheckedCondition, node: Node) -> tuple[str, frozenset[Any]] | None:
+    """(field, values) when `node` can hold only if the field has one of the values."""
+    if isinstance(node, Binary) and node.op == "or":
+        left, right = _guard(checked, node.left), _guard(checked, node.right)
+        if left is None or right is None or left[0] != right[0]:
+            return None
+        return left[0], left[1] | right[1]
+    if not isinstance(node, Binary) or not isinstance(node.left, Field):
+        return None
+    name = node.left.path
+    if name not in GUARDED_FIELDS:
+        return None
+    if node.op == "==" and isinstance(node.right, Literal):
+        return name, frozenset({node.right.value})
+    if node.op == "in":
+        constants = constant_items(checked, node.right)
+        if constants is not None:
+            return name, frozenset(constants)
+    return None
 
 
 def _conjuncts(node: Node) -> list[Node]:

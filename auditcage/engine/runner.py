@@ -9,10 +9,14 @@
 - A record more than 24 h behind the latest `action_time` already seen is evaluated in back-fill
   mode: it still fires, and its hits carry `late_data` (catalogue §0.2 item 2).
 - Deadlines are swept at the wall clock (`clock.now()`), or at `as_of` when given.
+- A batch or sweep whose transaction fails has already moved the evaluator's state past the
+  cursor, so the state is dropped and rebuilt from the database on the next pass. A database
+  that is away ends the pass with `unavailable` set; the caller's loop tries again.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from auditcage import clock
@@ -38,6 +43,8 @@ LATE_AFTER = timedelta(hours=24)  # catalogue §0.2 item 2
 CURSOR = "records"
 LEDGER_SWEEP = "ledger-sweep"  # its watermark: the as_of of the last sweep (ledger rules)
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class WorkerPass:
@@ -47,6 +54,7 @@ class WorkerPass:
     rebuilt_from: int = 0  # records re-read to rebuild state
     version: str = ""
     by_rule: dict[str, int] = field(default_factory=dict)
+    unavailable: str = ""  # why the pass stopped early: the database could not be reached
 
 
 @contextmanager
@@ -104,13 +112,29 @@ class RecordWorker:
 
     def run_once(self, *, as_of: datetime | None = None) -> WorkerPass:
         """Evaluate every record not yet evaluated, then sweep the deadlines once."""
-        result = WorkerPass(rebuilt_from=self.ensure_current())
-        while self._batch(result):
-            if self.ensure_current():  # a version published mid-run: rebuilt, carry on
-                result.rebuilt_from += 1
-        self.sweep(result, as_of=as_of or clock.now())
+        result = WorkerPass()
+        try:
+            result.rebuilt_from = self.ensure_current()
+            while self._batch(result):
+                if self.ensure_current():  # a version published mid-run: rebuilt, carry on
+                    result.rebuilt_from += 1
+            self.sweep(result, as_of=as_of or clock.now())
+        except OperationalError as exc:
+            self._forget_state()
+            result.unavailable = str(exc.orig)
+            log.warning("worker pass stopped, the database is unavailable: %s", exc.orig)
+        except BaseException:
+            self._forget_state()
+            raise
         result.version = self.version_label
         return result
+
+    def _forget_state(self) -> None:
+        # The evaluator has seen records (or disarmed deadlines) whose transaction never
+        # committed. Windows key records by id, but other state (the pairing lists, the swept
+        # deadlines) would hold them twice or lose them; the next pass rebuilds from the database.
+        self.engine = self.evaluator = None
+        self.version_label = ""
 
     def _batch(self, result: WorkerPass) -> bool:
         assert self.engine is not None and self.evaluator is not None

@@ -16,14 +16,14 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Final
 
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
 from stdnum.util import isdigits
 
 from auditcage import clock
 from auditcage.records import enums as e
-from auditcage.records.fields import PATH, is_present
+from auditcage.records.fields import PATH, Day, Timestamp, is_present
 from auditcage.records.schemas import RECORD_SCHEMA
 
 FUTURE_LIMIT: Final = timedelta(minutes=5)  # §1.7: more than 5 minutes in the future
@@ -60,8 +60,72 @@ _FAR_FUTURE = datetime(9000, 1, 1, tzinfo=clock.SHANGHAI)
 
 
 def revive(payload: Any) -> dict[str, Any] | None:
-    """A stored payload (canonical JSON) back in its validated shape: datetimes parsed."""
+    """A stored payload (canonical JSON) back in its validated shape: datetimes parsed.
+
+    A stored payload passed validation at intake and is canonical, so only the timestamps and
+    days need parsing back: the schema's field types say where they are (`_REVIVE_PLAN`). That is
+    ~20× cheaper than validating again, and the worker and the pre-check read every stored
+    record. A test requires the same result as `validate_record` on generated records.
+    """
+    if not isinstance(payload, Mapping):
+        return None
+    try:
+        return _revived(payload, _REVIVE_PLAN)
+    except (TypeError, ValueError, AttributeError):  # not what intake stores: judge it in full
+        return validate_record(payload, now=_FAR_FUTURE).record
+
+
+def revive_by_validation(payload: Any) -> dict[str, Any] | None:
+    """The reference for `revive`: the stored payload validated again in full."""
     return validate_record(payload, now=_FAR_FUTURE).record
+
+
+_Convert = Callable[[Any], Any]
+
+
+def _timestamp(value: Any) -> datetime:
+    return clock.to_shanghai(datetime.fromisoformat(value))
+
+
+def _day(value: Any) -> date:
+    return date.fromisoformat(value) if len(value) == 10 else _timestamp(value).date()
+
+
+def _revive_plan(schema: Any) -> dict[str, _Convert]:
+    """For each field of a schema that loads to something JSON does not carry, how to."""
+    plan: dict[str, _Convert] = {}
+    for name, schema_field in schema.load_fields.items():
+        convert = _converter(schema_field)
+        if convert is not None:
+            plan[name] = convert
+    return plan
+
+
+def _converter(schema_field: Any) -> _Convert | None:
+    if isinstance(schema_field, Timestamp):
+        return _timestamp
+    if isinstance(schema_field, Day):
+        return _day
+    if isinstance(schema_field, fields.Nested):
+        inner = _revive_plan(schema_field.schema)
+        if not inner:
+            return None
+        return lambda value: _revived(value, inner)
+    if isinstance(schema_field, fields.List):
+        item = _converter(schema_field.inner)
+        if item is None:
+            return None
+        return lambda values: [item(v) for v in values]
+    return None
+
+
+def _revived(payload: Mapping[str, Any], plan: dict[str, _Convert]) -> dict[str, Any]:
+    record = dict(payload)
+    for name, convert in plan.items():
+        value = record.get(name)
+        if value is not None:
+            record[name] = convert(value)
+    return record
 
 
 def validate_record(raw: Any, *, now: datetime | None = None) -> Validation:
@@ -94,6 +158,9 @@ def validate_record(raw: Any, *, now: datetime | None = None) -> Validation:
     if data.get("evidence_count") is None:
         data["evidence_count"] = 0  # §1.2 "Defaults to 0", null included
     return Validation(data, (), tuple(warnings))
+
+
+_REVIVE_PLAN: Final = _revive_plan(RECORD_SCHEMA)
 
 
 def problems_from(messages: Any, path: str = "") -> Iterator[Problem]:

@@ -142,6 +142,7 @@ def tokenize(text: str) -> list[Token]:
 
 _COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
 MAX_DEPTH = 60  # a rule author never needs more; a hostile text cannot exhaust the stack
+MAX_NUMBER_LENGTH = 100  # digits; Python refuses to read an int of more than 4300
 
 
 class _Parser:
@@ -259,9 +260,20 @@ class _Parser:
     def unary(self) -> Node:
         if self.current.kind == "op" and self.current.text == "-":
             token = self.advance()
-            operand = self.unary()
-            if isinstance(operand, Literal) and isinstance(operand.value, int | float | timedelta):
-                return Literal(token.column, -operand.value)
+            self.depth += 1  # `- - - … 1` recurses like brackets do
+            if self.depth > MAX_DEPTH:
+                raise self.error("the condition is nested too deeply", token)
+            try:
+                operand = self.unary()
+            finally:
+                self.depth -= 1
+            value = operand.value if isinstance(operand, Literal) else None
+            # a bool is an int to Python, but `-true` is no number
+            if isinstance(value, int | float | timedelta) and not isinstance(value, bool):
+                try:
+                    return Literal(token.column, -value)
+                except OverflowError:  # -timedelta.max
+                    raise self.error("the duration is too long", token) from None
             return Unary(token.column, "-", operand)
         return self.primary()
 
@@ -269,12 +281,17 @@ class _Parser:
         token = self.current
         if token.kind == "number":
             self.advance()
+            if len(token.text) > MAX_NUMBER_LENGTH:
+                raise self.error("the number is too long", token)
             return Literal(
                 token.column, float(token.text) if "." in token.text else int(token.text)
             )
         if token.kind == "duration":
             self.advance()
-            return Literal(token.column, _duration(token.text))
+            try:
+                return Literal(token.column, _duration(token.text))
+            except OverflowError:  # past timedelta.max, about 2.7 million years
+                raise self.error("the duration is too long", token) from None
         if token.kind == "string":
             self.advance()
             return Literal(token.column, _unquote(token.text))

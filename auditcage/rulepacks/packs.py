@@ -8,7 +8,6 @@ validation) are read by their own modules.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -318,7 +317,8 @@ def _example(
         overrides = {k: v for k, v in item.items() if k != "note"}
         raw_records = [overrides]
     records = tuple(_with_base(r, meta, bases, label, n) for n, r in enumerate(raw_records, 1))
-    reference = copy.deepcopy(bases["reference"])
+    # The rows are shared with the base (never mutated: validation copies them); new lists only.
+    reference = {dataset: list(rows) for dataset, rows in bases["reference"].items()}
     for dataset, rows in (item.get("reference") or {}).items():
         reference[dataset] = [*reference.get(dataset, []), *rows]
     expect = tuple(item.get("expect") or ())
@@ -423,7 +423,7 @@ def _with_base(
         raise ValueError(
             f"unknown example base {base_name!r}; see rules/examples/base_records.yaml"
         )
-    record = copy.deepcopy(_plain(base))
+    record = _plain(base)  # a fresh copy of every container; the scalars are immutable
     steps = {k: overrides.pop(k) for k in [k for k in overrides if k.startswith("~step:")]}
     for dotted, value in overrides.items():
         set_path(record, dotted, _plain(value))

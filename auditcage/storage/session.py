@@ -14,6 +14,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`; SQLite files run in WAL mode so readers never wait for the writer."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    # Bound values are personal data (id numbers, names, phones): keep them out of SQL logging
+    # and out of the text of database errors, which end up in logs and tracebacks.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(url, **kwargs)
