@@ -132,6 +132,44 @@ class PlantContext:
     def add(self, dataset: str, row: dict[str, Any]) -> None:
         self.extra.setdefault(dataset, []).append(row)
 
+    def close_ledgers(self) -> None:
+        """Close the plants' ledgers, with document stock that matches the planted records.
+
+        Plants are built in registration order, not in time order, and some overwrite or drop
+        the form number they drew, so a stock row of drawn numbers could show numbers never
+        entered or entered out of order (VIO-16(b) looks for exactly such gaps). The rows are
+        rebuilt from the numbers the planted records carry: runs of consecutive numbers entered
+        in time order, each issued three days before its first use.
+        """
+        ledgers = self.run.ledgers
+        ledgers.close()
+        uses: dict[tuple[str, str], dict[str, str]] = {}
+        for row in ledgers.stock_rows:
+            uses.setdefault((row["staff_id"], row["document_kind"]), {})
+        ranges = [
+            (r["staff_id"], r["document_kind"], r["number_from"], r["number_to"])
+            for r in ledgers.stock_rows
+        ]
+        for rec in self.records:
+            number, kind = rec.get("document_no"), rec.get("document_kind")
+            if not isinstance(number, str):
+                continue
+            for staff_id, row_kind, low, high in ranges:
+                if kind == row_kind and len(number) == len(low) and low <= number <= high:
+                    seen = uses[(staff_id, kind)]
+                    seen[number] = min(seen.get(number, rec["action_time"]), rec["action_time"])
+        rows = []
+        for (staff_id, kind), seen in sorted(uses.items()):
+            run: list[tuple[str, str]] = []
+            for number, at in sorted(seen.items(), key=lambda item: (item[1], item[0])):
+                if run and (int(number) != int(run[-1][0]) + 1):
+                    rows.append(_stock(staff_id, kind, run))
+                    run = []
+                run.append((number, at))
+            if run:
+                rows.append(_stock(staff_id, kind, run))
+        ledgers.stock_rows[:] = rows
+
     # ---- time -------------------------------------------------------------------------------
     def day(self, offset: int, *, weekday: bool = True) -> date:
         """The first working day (Mon–Fri when `weekday`) at or after start + offset days."""
@@ -287,6 +325,18 @@ class PlantContext:
         if licence is not None:
             rec.update(license_no=licence, license_holder_id_no=licence)
         return rec
+
+
+def _stock(staff_id: str, kind: str, run: list[tuple[str, str]]) -> dict[str, Any]:
+    """A document-stock row for numbers entered one after the other (number, first use)."""
+    first_use = datetime.fromisoformat(run[0][1]).date()
+    return {
+        "document_kind": kind,
+        "number_from": run[0][0],
+        "number_to": run[-1][0],
+        "staff_id": staff_id,
+        "issued_on": (first_use - timedelta(days=3)).isoformat(),
+    }
 
 
 # Plants whose subject is the archiving itself keep their files as they built them.

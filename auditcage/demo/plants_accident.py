@@ -29,6 +29,7 @@ class Case:
         office: Office | None = None,
         officer_ids: list[str] | None = None,
         drivers: list[Person] | None = None,
+        cars: list[Car] | None = None,
         **block: Any,
     ) -> None:
         self.ctx = ctx
@@ -42,7 +43,7 @@ class Case:
         self.officers = duty[:officers]
         self.serial = ctx.serial("7", self.office.unit_code, day)
         self.drivers = drivers or [ctx.person(), ctx.person()]
-        self.cars = [ctx.car(p.id_no) for p in self.drivers]
+        self.cars = cars or [ctx.car(p.id_no) for p in self.drivers]
         self.subject: Person = self.drivers[0]
         self.subject_car: Car | None = self.cars[0]
         self.reported = ctx.t(day, "10:05")
@@ -597,6 +598,47 @@ def acc_05_orange(ctx: PlantContext) -> list[Record]:
     for offset in (3, 20, 36, 55, 74):
         out += _simple_case(ctx, ctx.day(offset), drivers=[ctx.person(), repeat])
     return out
+
+
+@plant("ACC-05", severity="yellow")
+def acc_05_vehicle(ctx: PlantContext) -> list[Record]:
+    """One private car party to three reported collisions within two months, each time with
+    another driver at the wheel (staged crashes with one vehicle)."""
+    owner = ctx.person()
+    car = ctx.car(owner.id_no)
+    out: list[Record] = []
+    for offset in (8, 30, 52):
+        drivers = [ctx.person(), ctx.person()]
+        cars = [car, ctx.car(drivers[1].id_no)]
+        out += _simple_case(ctx, ctx.day(offset), drivers=drivers, cars=cars)
+    return out
+
+
+def _taxi_cases(ctx: PlantContext, offsets: tuple[int, ...]) -> list[Record]:
+    """A company taxi (use nature D, commercial in R6) party to one collision per offset, with
+    another driver each time."""
+    company = identity.uscc(ctx.rng)
+    taxi = ctx.car(company, owner_type="uscc", use_nature="D")
+    out: list[Record] = []
+    for offset in offsets:
+        drivers = [ctx.person(), ctx.person()]
+        cars = [taxi, ctx.car(drivers[1].id_no)]
+        out += _simple_case(ctx, ctx.day(offset), drivers=drivers, cars=cars)
+    return out
+
+
+@plant("ACC-05", severity="yellow")
+def acc_05_commercial(ctx: PlantContext) -> list[Record]:
+    """A taxi party to six reported collisions within three months: the doubled threshold for
+    commercial vehicles (2 × 3) is reached."""
+    return _taxi_cases(ctx, (2, 15, 28, 41, 54, 67))
+
+
+@near_miss("ACC-05")
+def acc_05_commercial_near(ctx: PlantContext) -> list[Record]:
+    """A taxi party to five reported collisions within three months: above 3, but below the
+    doubled threshold (6) of a commercial vehicle."""
+    return _taxi_cases(ctx, (4, 18, 32, 46, 60))
 
 
 @near_miss("ACC-05")

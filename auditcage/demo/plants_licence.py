@@ -569,6 +569,46 @@ def lic_08_quiet(ctx: PlantContext) -> list[Record]:
     ]
 
 
+def _school_mix(
+    ctx: PlantContext, month: int, pair: int, kinds: tuple[tuple[int, int, int, int], ...]
+) -> list[Record]:
+    """安顺 subject-3 sittings of one month: for each (examiner n°, school n°, passes, fails)
+    one series, the examiners and schools of 安顺's exam centre and driving schools; `pair`
+    offsets the examiners so that two plants use different ones."""
+    examiners = exam_office(ctx, 2).examiners
+    schools = ctx.pop.orgs_of("driving_school", 2)
+    out: list[Record] = []
+    offset = 0
+    for examiner, school, passes, fails in kinds:
+        out += series(
+            ctx,
+            month,
+            3,
+            passes,
+            fails,
+            examiner=examiners[pair + examiner],
+            det=2,
+            offset=offset,
+            driving_school_code=schools[school].org_code,
+        )
+        offset += passes + fails
+    return out
+
+
+@plant("LIC-08", severity="orange")
+def lic_08_school(ctx: PlantContext) -> list[Record]:
+    """(a) 安顺, August: 16 of an examiner's 30 subject-3 sittings come from one driving school
+    and all 16 pass, while the same school passes 10 of 20 with another examiner."""
+    return _school_mix(ctx, AUGUST, 0, ((0, 0, 16, 0), (0, 1, 8, 6), (1, 0, 10, 10)))
+
+
+@near_miss("LIC-08")
+def lic_08_school_quiet(ctx: PlantContext) -> list[Record]:
+    """(a) 安顺, September: an examiner passes all 14 sittings of one school, but they are 14
+    of his 30 (under half); his 16 of another school pass at 10 of 16."""
+    return _school_mix(ctx, SEPTEMBER, 2, ((0, 0, 14, 0), (0, 1, 10, 6), (1, 0, 10, 10)))
+
+
 # ---- LIC-09: exam records changed or cancelled ------------------------------------------------
 @plant("LIC-09", severity="red")
 def lic_09(ctx: PlantContext) -> list[Record]:
@@ -787,9 +827,10 @@ def lic_record(
     step: int = 1,
     serial: str | None = None,
     accepted: datetime | None = None,
+    office: Office | None = None,
     **block: Any,
 ) -> Record:
-    office = ctx.office("vehicle_office")
+    office = office or ctx.office("vehicle_office")
     w = ctx.window(office)
     serial = serial or ctx.serial("3", office.unit_code, t.date())
     operator = w.aux_id if action == "accept" else w.police_id
@@ -841,8 +882,8 @@ def accept_issue(
 
 
 def archive(ctx: PlantContext, closing: Record) -> Record:
-    """The archive post files the item at 10:30 on the next working day (CP-44)."""
-    office = ctx.office("vehicle_office")
+    """The archive post of the item's office files it at 10:30 on the next working day (CP-44)."""
+    office = ctx.world.office(closing["unit_code"])
     done = datetime.fromisoformat(closing["action_time"])
     rec = copy.deepcopy(closing)
     step = int(closing["record_id"][-2:]) + 1
@@ -1033,6 +1074,34 @@ def lic_14_quiet(ctx: PlantContext) -> list[Record]:
     return _study_rounds(ctx, (14, 28, 42), 9)
 
 
+def _penalty_then_study(ctx: PlantContext, code: str, offset: int) -> list[Record]:
+    """A holder's violation decided at a brigade window (code `code`, 6 points), then a passed
+    on-site study round reducing 2 points five weeks later, in the same scoring cycle."""
+    from auditcage.demo.plants_violation import decide_record  # registration order unchanged
+
+    holder = ctx.person(points=6)
+    office = ctx.office("brigade", 1)
+    decided = ctx.t(ctx.day(offset), "10:10")
+    fine = 200.0
+    dec = decide_record(ctx, office, ctx.window(office), decided, holder, code, points=6, fine=fine)
+    study = study_record(ctx, holder, ctx.day(offset + 35), 0, 6)
+    return [dec, study, archive(ctx, study)]
+
+
+@plant("LIC-14", severity="orange")
+def lic_14_after_hit_and_run(ctx: PlantContext) -> list[Record]:
+    """Study-for-points granted five weeks after a hit-and-run penalty (逃逸, code 16340) on the
+    same licence: a barring penalty within the last three cycles."""
+    return _penalty_then_study(ctx, "16340", 11)
+
+
+@near_miss("LIC-14")
+def lic_14_after_red_light(ctx: PlantContext) -> list[Record]:
+    """Study-for-points granted five weeks after a red-light penalty (code 16250), which does not
+    bar the reduction."""
+    return _penalty_then_study(ctx, "16250", 12)
+
+
 @plant("CP-41", severity="red")
 def cp_41(ctx: PlantContext) -> list[Record]:
     """A licence issued with 10 minutes of safety education and no exam passes on record."""
@@ -1060,6 +1129,37 @@ def cp_41_quiet(ctx: PlantContext) -> list[Record]:
     return passes + accept_issue(
         ctx, learner, "LIC_ISSUE", t, t + timedelta(minutes=7), safety_education_minutes=30
     )
+
+
+def _issue_after(
+    ctx: PlantContext, subjects: tuple[tuple[int, int], ...], offset: int
+) -> list[Record]:
+    """Exam passes (subject, day offset) of one learner, then a licence issued on start + offset
+    after 30 minutes of safety education."""
+    learner = ctx.person(licensed=False)
+    seconds = {1: 1500, 2: 900, 3: 1500, 4: 1200}
+    passes = [
+        exam(
+            ctx,
+            learner,
+            ctx.day(day),
+            "09:00" if subject != 4 else "14:00",
+            subject,
+            seconds=seconds[subject],
+        )
+        for subject, day in subjects
+    ]
+    t = ctx.t(ctx.day(offset), "10:20")
+    return passes + accept_issue(
+        ctx, learner, "LIC_ISSUE", t, t + timedelta(minutes=7), safety_education_minutes=30
+    )
+
+
+@plant("CP-41", severity="red")
+def cp_41_no_theory_pass(ctx: PlantContext) -> list[Record]:
+    """A licence issued after subjects 2, 3 and 4 were passed, with no subject-1 (theory) pass on
+    record in the three years before."""
+    return _issue_after(ctx, ((2, 12), (3, 40), (4, 40)), 56)
 
 
 @plant("CP-41", severity="red")

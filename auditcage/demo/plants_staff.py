@@ -785,6 +785,18 @@ def stf_08_protected(ctx: PlantContext) -> list[Record]:
     return [_query(ctx, office, w, ctx.t(ctx.day(52), "10:10"), w.aux_id, person=vip)]
 
 
+@plant("STF-08", severity="orange")
+def stf_08_protected_no_business(ctx: PlantContext) -> list[Record]:
+    """A window officer looks up a protected person on the R14 watchlist and handles no business
+    for her the day before or after (no related business)."""
+    office = ctx.office("brigade", 1)
+    w = ctx.window(office, 1)
+    row = [r for r in ctx.pop.watchlist if r["kind"] == "protected_person"][1]
+    vip = ctx.person(det=1)
+    vip.id_no = row["value"]
+    return [_query(ctx, office, w, ctx.t(ctx.day(38), "15:20"), w.police_id, person=vip)]
+
+
 @plant("STF-08", severity="yellow")
 def stf_08_night(ctx: PlantContext) -> list[Record]:
     """A window auxiliary looks up a citizen at 20:15 on a working day."""

@@ -9,7 +9,7 @@ from auditcage.demo import identity
 from auditcage.demo.plants import PlantContext, near_miss, plant
 from auditcage.demo.population import Car, Person, licence_row
 from auditcage.demo.province import Office, Window
-from auditcage.demo.records import Record
+from auditcage.demo.records import DOC_KIND_DIGIT, Record
 from auditcage.demo.timeutil import is_workday
 
 
@@ -505,6 +505,40 @@ def vio_06_repeat(ctx: PlantContext) -> list[Record]:
     ]
 
 
+def _renewed_elsewhere(ctx: PlantContext, det: int, offset: int) -> list[Record]:
+    """A holder renews his licence at the 车管所 window of detachment `det` on start + offset;
+    eleven days later a brigade window in 贵阳 (云岩) credits his licence with the points of a
+    violation there that happened 25 minutes before the renewal."""
+    from auditcage.demo.plants_licence import accept_issue  # registration order unchanged
+
+    holder = ctx.person()
+    renewal = ctx.t(ctx.day(offset), "14:35")
+    elsewhere = ctx.office("vehicle_office", det)
+    renew = accept_issue(
+        ctx, holder, "LIC_RENEW", renewal, renewal + timedelta(minutes=8), office=elsewhere
+    )
+    office, w = _brigade(ctx, 1)
+    dec = decide_record(
+        ctx, office, w, ctx.t(ctx.day(offset + 11), "10:40"), holder, "13442", points=3, fine=200.0
+    )
+    dec["violation"]["violation_time"] = (renewal - timedelta(minutes=25)).isoformat()
+    return [*renew, dec]
+
+
+@plant("VIO-06", severity="orange")
+def vio_06_elsewhere(ctx: PlantContext) -> list[Record]:
+    """The holder credited was renewing his licence in 遵义 (~120 km away) 25 minutes after the
+    violation in 贵阳: he cannot have been the driver."""
+    return _renewed_elsewhere(ctx, 1, 31)
+
+
+@near_miss("VIO-06")
+def vio_06_elsewhere_near(ctx: PlantContext) -> list[Record]:
+    """The holder credited was renewing his licence in 安顺 (~70 km away, under 100 km) 25
+    minutes after the violation in 贵阳."""
+    return _renewed_elsewhere(ctx, 2, 33)
+
+
 @near_miss("VIO-06")
 def vio_06_near(ctx: PlantContext) -> list[Record]:
     """The licence was detained the day after the violation; the points are taken while it is
@@ -895,6 +929,56 @@ def vio_16_near(ctx: PlantContext) -> list[Record]:
     return _voided_forms(ctx, ctx.office("brigade", 2, 1), (23, 41))
 
 
+def _stock_decisions(
+    ctx: PlantContext, offset: int, first: int, used: tuple[tuple[int, int], ...]
+) -> list[Record]:
+    """An officer is issued penalty-decision forms first … first + 4 on start + offset (an
+    explicit R13 stock row) and enters decisions on them: `used` gives (number − first, days
+    after issue) pairs."""
+    office, w = _brigade(ctx, 1)
+    officer = w.police_id
+    issued = ctx.day(offset)
+    digits = "".join(c for c in officer if c.isdigit())
+    prefix = f"{office.unit_code[:6]}{DOC_KIND_DIGIT['penalty_decision']}{digits:0>6}"
+    ctx.add(
+        "document_stock",
+        {
+            "document_kind": "penalty_decision",
+            "number_from": f"{prefix}{first}",
+            "number_to": f"{prefix}{first + 4}",
+            "staff_id": officer,
+            "issued_on": issued.isoformat(),
+        },
+    )
+    out = []
+    for number, days in used:
+        day = issued + timedelta(days=days)
+        while not is_workday(day) or day.weekday() >= 5:  # the last working day by then
+            day -= timedelta(days=1)
+        rec = decide_record(
+            ctx, office, w, ctx.t(day, "10:20"), ctx.person(), "10461", points=1, fine=100.0
+        )
+        rec["document_no"] = f"{prefix}{first + number}"
+        rec["violation"]["decision"]["decision_no"] = rec["document_no"]
+        out.append(rec)
+    return out
+
+
+@plant("VIO-16", severity="orange")
+def vio_16_skipped(ctx: PlantContext) -> list[Record]:
+    """Of five penalty-decision forms issued to a window officer, 80001, 80003 and 80004 are
+    entered within three weeks; 80002 appears on no record 30 days after issue (跳号)."""
+    return _stock_decisions(ctx, 8, 80001, ((0, 2), (2, 9), (3, 16)))
+
+
+@near_miss("VIO-16")
+def vio_16_skipped_near(ctx: PlantContext) -> list[Record]:
+    """Of five forms 80011–80015 issued to a window officer, 80011 and 80013 are entered early
+    and 80012 on the 29th day after issue: every number below the highest is accounted for
+    30 days after issue."""
+    return _stock_decisions(ctx, 12, 80011, ((0, 2), (2, 9), (1, 29)))
+
+
 def _field_collect(
     ctx: PlantContext, offset: int, fine: float, *, receipt: bool = True
 ) -> tuple[Record, Record]:
@@ -1236,6 +1320,42 @@ def vio_15(ctx: PlantContext) -> list[Record]:
     seize, _, _, office = _seizure(ctx, 21)
     t = ctx.t(ctx.wd(datetime.fromisoformat(seize["action_time"]).date(), 1), "16:50")
     return [seize, _release(ctx, seize, office, t)]
+
+
+@plant("VIO-15", severity="red")
+def vio_15_lot_exit(ctx: PlantContext) -> list[Record]:
+    """A seized vehicle leaves the parking lot two working days later (R13 parking ledger
+    out_at) while no release record of it is ever entered."""
+    seize, car, owner, office = _seizure(ctx, 26)
+    w = ctx.window(office, 1)
+    day = ctx.wd(datetime.fromisoformat(seize["action_time"]).date(), 2)
+    t = ctx.t(day, "10:30")
+    dec = decide_record(
+        ctx,
+        office,
+        w,
+        t,
+        owner,
+        "10060",
+        points=0,
+        fine=50.0,
+        car=car,
+        serial=seize["serial_no"],
+        step=3,
+        source="on_site",
+        measure=seize["violation"]["measure"],
+    )
+    ctx.add(
+        "parking_ledger",
+        {
+            "plate_no": seize["plate_no"],
+            "lot_id": seize["violation"]["measure"]["parking_lot_id"],
+            "in_at": seize["violation"]["measure"]["lot_in_at"],
+            "out_at": (t + timedelta(hours=3)).isoformat(),
+            "released_by": w.police_id,
+        },
+    )
+    return [seize, dec]
 
 
 @near_miss("VIO-15")

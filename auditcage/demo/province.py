@@ -370,6 +370,7 @@ def build_province(rng: random.Random, *, seed: int, start: date, end: date, sca
         detachments.append(det)
     leave, rota = _leave_and_rota(rng, detachments, start, end)
     notes = _special_staff(sb, detachments, start, end)
+    _place_units(units)
     return World(
         seed=seed,
         start=start,
@@ -385,6 +386,25 @@ def build_province(rng: random.Random, *, seed: int, start: date, end: date, sca
         field_rota=rota,
         notes=notes,
     )
+
+
+def _place_units(units: list[dict[str, Any]]) -> None:
+    """The optional R1 fields of catalogue §0.5 item 10: every unit of a detachment sits at the
+    city centre (VIO-06's distance clause compares cities, ~80–120 km apart); a brigade's
+    jurisdiction is its own area, a detachment's all of its brigades' areas."""
+    cities = {
+        code[:4]: (centre, [area for area, _ in areas]) for code, *_, areas, centre in DETACHMENTS
+    }
+    for unit in units:
+        city = cities.get(unit["unit_code"][:4])
+        if city is None:
+            continue
+        (lat, lon), areas = city
+        unit["lat"], unit["lon"] = lat, lon
+        if unit["level"] == "detachment":
+            unit["jurisdiction_area_codes"] = list(areas)
+        elif unit["level"] == "brigade" and unit["unit_code"][:6] in areas:
+            unit["jurisdiction_area_codes"] = [unit["unit_code"][:6]]
 
 
 def _unit(code, parent, level, name, hours, heads, discipline) -> dict[str, Any]:

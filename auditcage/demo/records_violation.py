@@ -34,7 +34,10 @@ CODES: dict[str, tuple[str, int, int, int, int, bool]] = {
     "10440": ("驾驶人未按规定使用安全带", 1, 20, 200, 50, True),
     "10060": ("驾驶机动车未随车携带行驶证", 0, 20, 200, 50, True),
     "17020": ("公路客运车辆载客超过额定乘员百分之二十以上", 6, 1000, 2000, 2000, False),
+    "16340": ("造成致人轻微伤或者财产损失的交通事故后逃逸，尚不构成犯罪", 6, 200, 2000, 200, False),
 }
+# R7's optional categories (catalogue §0.5 item 10), for the codes whose category a rule reads
+CATEGORIES: dict[str, list[str]] = {"16250": ["red_light"], "16340": ["hit_and_run"]}
 
 
 def violation_code_rows() -> list[dict[str, object]]:
@@ -53,6 +56,7 @@ def violation_code_rows() -> list[dict[str, object]]:
             "penalty_extra": [],
             "online_processable": points < 12,
             "vehicle_classes": None,
+            **({"categories": CATEGORIES[code]} if code in CATEGORIES else {}),
             "effective_from": "2022-04-01",
             "effective_to": None,
         }

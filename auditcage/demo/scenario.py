@@ -111,7 +111,7 @@ def generate(
             planted.append(ctx.plant(spec))
     if include_invalid:
         planted += invalid_records(ctx)
-    ctx.run.ledgers.close()
+    ctx.close_ledgers()
     by_day: dict[str, list[Record]] = {}
     for rec in ctx.records:
         by_day.setdefault(rec["action_time"][:10], []).append(rec)

@@ -32,13 +32,15 @@ from auditcage.rulepacks.model import LedgerSpec, Rule, Severity, Status
 
 LINK_DAYS = 750  # two years and a little: the longest retention class short of "permanent"
 LINK_STATISTICS = ("linked_n", "alerted_n")
+RANGE_STATISTICS = ("range_n", "used_n", "unused_n", "gap_n")  # link.range rules only
+RANGE_MAX = 100_000  # numbers per row a range link looks up; a larger row is not judged
 
 
 def row_names(dataset: str) -> dict[str, FieldInfo]:
     """The names a ledger rule's conditions may use: the dataset's fields and the link
     statistics."""
     names = dict(reference_fields(dataset))
-    for name in LINK_STATISTICS:
+    for name in (*LINK_STATISTICS, *RANGE_STATISTICS):
         names[name] = FieldInfo(name, NUMBER, source="computed")
     return names
 
@@ -173,19 +175,26 @@ class LedgerBook:
         hits = []
         for row in self.ctx.ref.rows(spec.dataset):
             at = _instant(row.get(spec.at))
-            key = row.get(spec.key)
-            if at is None or key in (None, "") or str(key) in judged or at + spec.grace > as_of:
+            key = _row_key(spec, row)
+            if at is None or key is None or key[0] in judged or at + spec.grace > as_of:
                 continue
             if self.judged_until is not None and at + spec.grace <= self.judged_until:
-                judged.add(str(key))
+                judged.add(key[0])
                 continue
-            judged.add(str(key))
-            links = self._links_of(spec, row)
-            counted = [link for link in links if rule.uid in link.counts_for]
+            judged.add(key[0])
+            if spec.link_range is not None:
+                judged_links = self._range_links(rule.uid, spec, row, at + spec.grace)
+                if judged_links is None:
+                    continue  # not a range of numbers (or too large): nothing to judge
+                links, counted, extra = judged_links
+            else:
+                links, counted = self._links_of(rule.uid, spec, row, at)
+                extra = {}
             facts = {
                 **row,
                 "linked_n": float(len(counted)),
                 "alerted_n": float(sum(1 for link in counted if link.record_id in self._alerted)),
+                **extra,
             }
             unit = self._unit_of(spec, row, at)
             env = Env({"action_time": at, "unit_code": unit}, facts, self.ctx)
@@ -195,19 +204,65 @@ class LedgerBook:
             for test, band in program.severities:
                 if band.rank < severity.rank and test(env):
                     severity = band
-            hits.append(self._hit(rule, spec, str(key), at, unit, severity.value, links, facts))
+            hits.append(self._hit(rule, spec, key, at, unit, severity.value, links, facts))
         return hits
 
-    def _links_of(self, spec: LedgerSpec, row: Mapping[str, Any]) -> list[_Link]:
+    def _links_of(
+        self, uid: str, spec: LedgerSpec, row: Mapping[str, Any], at: datetime
+    ) -> tuple[list[_Link], list[_Link]]:
+        """The evidence links of a row and those that count for the rule. With link_within only
+        records near `at` count, and the evidence runs from link_since − within."""
         if not spec.link_record or not spec.link_row or row.get(spec.link_row) in (None, ""):
-            return []
-        return list(self._links[spec.link_record].get(str(row[spec.link_row]), ()))
+            return [], []
+        links = list(self._links[spec.link_record].get(str(row[spec.link_row]), ()))
+        if spec.link_within is None:
+            return links, [link for link in links if uid in link.counts_for]
+        near = spec.link_within
+        since = _instant(row.get(spec.link_since)) if spec.link_since else None
+        start = min(since or at, at) - near
+        evidence = [link for link in links if start <= link.time <= at + near]
+        counted = [
+            link for link in evidence if uid in link.counts_for and abs(link.time - at) <= near
+        ]
+        return evidence, counted
+
+    def _range_links(
+        self, uid: str, spec: LedgerSpec, row: Mapping[str, Any], until: datetime
+    ) -> tuple[list[_Link], list[_Link], dict[str, float]] | None:
+        """The records carrying a number of the row's range by `until` (the judging instant,
+        so that the worker and a replay of the whole history agree), and the range statistics."""
+        assert spec.link_range is not None and spec.link_record
+        low, high = (str(row.get(name) or "") for name in spec.link_range)
+        if not (low.isdigit() and high.isdigit()) or len(low) != len(high) or high < low:
+            return None
+        first, last = int(low), int(high)
+        if last - first + 1 > RANGE_MAX:
+            return None
+        by_value = self._links[spec.link_record]
+        links: list[_Link] = []
+        used: list[int] = []
+        width = len(low)
+        for number in range(first, last + 1):
+            carried = by_value.get(f"{number:0{width}d}", ())
+            found = [link for link in carried if link.time <= until]
+            links.extend(found)
+            if any(uid in link.counts_for for link in found):
+                used.append(number)
+        counted = [link for link in links if uid in link.counts_for]
+        top = max(used, default=first - 1)
+        stats = {
+            "range_n": float(last - first + 1),
+            "used_n": float(len(used)),
+            "unused_n": float(last - first + 1 - len(used)),
+            "gap_n": float(top - first + 1 - len(used)),
+        }
+        return links, counted, stats
 
     def _hit(
         self,
         rule: Any,
         spec: LedgerSpec,
-        key_value: str,
+        row_key: tuple[str, str],
         at: datetime,
         unit: str,
         severity: str,
@@ -215,13 +270,13 @@ class LedgerBook:
         facts: dict[str, Any],
     ) -> HitDraft:
         r: Rule = rule.rule
-        key = f"{spec.dataset}.{spec.key}={key_value}"
+        key_value, key = row_key
         anchor = f"row:{spec.dataset}:{key_value}"
+        statistics = (*LINK_STATISTICS, *RANGE_STATISTICS)
         detail = {
             "dataset": spec.dataset,
-            "row": {k: _plain(v) for k, v in facts.items() if k not in LINK_STATISTICS},
-            "linked_n": int(facts["linked_n"]),
-            "alerted_n": int(facts["alerted_n"]),
+            "row": {k: _plain(v) for k, v in facts.items() if k not in statistics},
+            **{k: int(facts[k]) for k in statistics if k in facts},
         }
         return HitDraft(
             rule_id=r.id,
@@ -254,6 +309,17 @@ class LedgerBook:
             )
             self._root = roots[0] if roots else ""
         return self._root
+
+
+def _row_key(spec: LedgerSpec, row: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(the row's identity among the judged rows, the hit key), or None when a part is null."""
+    names = (spec.key, *spec.more_keys)
+    values = [_plain(row.get(name)) for name in names]
+    if any(value in (None, "") for value in values):
+        return None
+    identity = "|".join(str(v) for v in values)
+    key = ";".join(f"{spec.dataset}.{n}={v}" for n, v in zip(names, values, strict=True))
+    return identity, key
 
 
 def ledger_hit_id(rule: Rule, key_value: str, severity: str) -> str:

@@ -35,6 +35,7 @@ from auditcage.engine.session import Engine, build_engine, load_rules
 from auditcage.engine.store import mark_superseded, store_hits
 from auditcage.records.models import Record
 from auditcage.records.validation import revive
+from auditcage.reference.models import ReferenceLoad
 from auditcage.reference.service import build_index
 from auditcage.rulepacks import publish
 from auditcage.rulepacks.model import Kind
@@ -76,6 +77,7 @@ class RecordWorker:
         self.engine: Engine | None = None
         self.evaluator: Evaluator | None = None
         self.version_label = ""
+        self.reference_load = 0  # the newest reference load the engine was built with
 
     # --- state --------------------------------------------------------------------------------
 
@@ -84,15 +86,19 @@ class RecordWorker:
         return f"v{version.id}" if version else "local"
 
     def ensure_current(self) -> int:
-        """Build (or rebuild after a publish) the engine and its state; returns records re-read."""
+        """Build the engine and its state, or rebuild them after a publish or a reference load
+        (as the pre-check follower does, so both judge a record alike); returns records re-read."""
         with self.sessions.begin() as session:
             label = self._active_label(session)
-            if self.engine is not None and label == self.version_label:
+            load = session.scalar(select(func.max(ReferenceLoad.id))) or 0
+            current = label == self.version_label and load == self.reference_load
+            if self.engine is not None and current:
                 return 0
             with active_rules_dir(session, self.rules_dir) as (directory, label):
                 ruleset, rules = load_rules(directory)
             self.engine = build_engine(ruleset, rules, build_index(session))
             self.version_label = label
+            self.reference_load = load
             self.evaluator = self.engine.evaluator()
             return self._rebuild(session)
 

@@ -9,6 +9,7 @@ per element (see `check.py`); their entry here carries arity, types and document
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -150,6 +151,45 @@ def _patterns(ref: ReferenceIndex, dataset: str, field_name: str) -> tuple[re.Pa
             _PATTERN_CACHE.clear()
         found = _PATTERN_CACHE[key] = tuple(compiled)
     return found
+
+
+EARTH_RADIUS_KM: Final = 6371.0088  # mean radius (IUGG)
+
+
+def _distance_km(ctx: EvalContext, lat_a: Any, lon_a: Any, lat_b: Any, lon_b: Any) -> Any:
+    """Great-circle (haversine) distance in km between two WGS84/GCJ02 points; the datum shift
+    (a few hundred metres) does not matter at the distances rules compare."""
+    points = (lat_a, lon_a, lat_b, lon_b)
+    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in points):
+        return None
+    phi_a, phi_b = math.radians(lat_a), math.radians(lat_b)
+    d_phi, d_lambda = phi_b - phi_a, math.radians(lon_b - lon_a)
+    h = math.sin(d_phi / 2) ** 2 + math.cos(phi_a) * math.cos(phi_b) * math.sin(d_lambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+_LEVEL_DEPTH: Final = {"province": 0, "detachment": 1, "brigade": 2, "station": 3, "window": 4}
+_AREA_CACHE: dict[int, dict[str, str]] = {}
+
+
+def _area_unit(ctx: EvalContext, code: Any) -> str | None:
+    """The R1 unit whose optional jurisdiction_area_codes (§0.5 item 10) lists the area code; of
+    several (a detachment and its brigade), the lowest level, then the smallest unit_code."""
+    if is_null(code):
+        return None
+    index = _AREA_CACHE.get(id(ctx.ref))
+    if index is None:
+        best: dict[str, tuple[int, str]] = {}
+        for row in ctx.ref.rows("units"):
+            depth = -_LEVEL_DEPTH.get(str(row.get("level")), -1)
+            for area in row.get("jurisdiction_area_codes") or ():
+                candidate = (depth, str(row["unit_code"]))
+                if str(area) not in best or candidate < best[str(area)]:
+                    best[str(area)] = candidate
+        if len(_AREA_CACHE) > 64:
+            _AREA_CACHE.clear()
+        index = _AREA_CACHE[id(ctx.ref)] = {area: unit for area, (_, unit) in best.items()}
+    return index.get(str(code))
 
 
 def _plate_serial(ctx: EvalContext, plate: Any) -> str | None:
@@ -652,6 +692,28 @@ FUNCTIONS: Final[Mapping[str, Function]] = {
             "unify",
             _extreme(max),
             "max(a, b, ...) or max(list): the greatest non-null value",
+        ),
+        Function(
+            "distance_km",
+            4,
+            4,
+            (_types(NUMBER), _types(NUMBER), _types(NUMBER), _types(NUMBER)),
+            NUMBER,
+            _distance_km,
+            "distance_km(lat_a, lon_a, lat_b, lon_b): the great-circle distance in km between "
+            'two points, e.g. of two units (lookup("units", unit_code, "lat") …); null if any '
+            "coordinate is missing",
+        ),
+        Function(
+            "area_unit",
+            1,
+            1,
+            (_TEXT,),
+            STRING,
+            _area_unit,
+            "area_unit(area_code): the unit_code of the R1 unit whose jurisdiction_area_codes "
+            "lists the code (the lowest level of several), e.g. the unit of "
+            "violation.location_code; null when none does",
         ),
         Function("abs", 1, 1, (_types(NUMBER, DURATION),), "arg0", _abs, "abs(x)"),
         Function("lower", 1, 1, (_TEXT,), STRING, _lower, "lower(text)"),

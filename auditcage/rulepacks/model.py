@@ -170,9 +170,16 @@ class LedgerSpec:
     over the row's fields by name plus `linked_n` — how many records seen carried the row's
     `link_row` value in their `link_record` path (e.g. a clip id in bodycam_refs) and meet
     `link_when` — and
-    `alerted_n`, how many of those records are in a hit. The hit's key is "<dataset>.<key>=…",
-    its records the linked ones, its unit the R2 unit of the `staff` field's member as of `at`,
-    else the row's unit_code, else the root of R1.
+    `alerted_n`, how many of those records are in a hit. The hit's key is "<dataset>.<key>=…"
+    (each of `more_keys` adds ";<dataset>.<field>=…"), its records the linked ones, its unit the
+    R2 unit of the `staff` field's member as of `at`, else the row's unit_code, else the root of
+    R1. With `link_within`, only records whose action_time is within ±link_within of `at` count
+    (a release near a lot exit); the evidence then runs from `link_since` (a row field, else
+    `at`) − link_within to `at` + link_within. With `link_range` (a number range of the row),
+    the records whose value lies in the range and whose action_time is not after the judging
+    instant (`at` + `grace`) count: `range_n` numbers in the range, `used_n` of them carried by
+    a counted record, `unused_n` = range_n − used_n, and `gap_n` the unused ones below the
+    highest used number (a skipped form).
     """
 
     dataset: str
@@ -183,6 +190,14 @@ class LedgerSpec:
     link_row: str | None = None
     link_when: str | None = None  # which records count as links (a condition over the record)
     grace: timedelta = timedelta(0)
+    more_keys: tuple[str, ...] = ()  # further row fields of a composite key (a row without id)
+    # link_within: only records within ±this of the row's `at` count (their action_time);
+    # link_since: a row field from which (− link_within) the hit's evidence records start.
+    link_within: timedelta | None = None
+    link_since: str | None = None
+    # link_range: the row's (from, to) fields, inclusive same-length digit strings such as a
+    # document-stock number range: a record links when its link_record value is in the range.
+    link_range: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -226,15 +226,20 @@ def _severity_when(data: dict[str, Any]) -> SeverityWhen:
 
 def _ledger_spec(data: dict[str, Any]) -> LedgerSpec:
     link = data.get("link") or {}
+    keys = data["key"]
     return LedgerSpec(
         dataset=data["dataset"],
         at=data["at"],
-        key=data["key"],
+        key=keys[0],
         staff=data.get("staff"),
         link_record=link.get("record"),
         link_row=link.get("row"),
         link_when=link.get("when"),
         grace=data.get("grace") or timedelta(0),
+        more_keys=tuple(keys[1:]),
+        link_within=link.get("within"),
+        link_since=link.get("since"),
+        link_range=tuple(link["range"]) if link.get("range") else None,  # type: ignore[arg-type]
     )
 
 

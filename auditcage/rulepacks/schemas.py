@@ -179,8 +179,22 @@ class SubsetsField(fields.Field):
 
 class LedgerLinkSchema(Strict):
     record = fields.String(required=True)  # a record path (a list path: any element)
-    row = fields.String(required=True)  # the row field it must equal
+    row = fields.String(load_default=None)  # the row field it must equal (or `range`)
     when = fields.String(load_default=None)  # which records count (a condition over a record)
+    within = Duration(load_default=None)  # only records within ±within of the row's `at`
+    since = fields.String(load_default=None)  # row field: evidence from it − within
+    range = fields.List(fields.String(), load_default=None)  # [from, to]: a number range
+
+    @validates_schema
+    def row_or_range(self, data: dict[str, Any], **_: Any) -> None:
+        if (data.get("row") is None) == (data.get("range") is None):
+            raise ValidationError("write `row` (the row field a record value equals) or `range`")
+        if data.get("range") is not None and len(data["range"]) != 2:
+            raise ValidationError({"range": ["[from field, to field]"]})
+        if data.get("since") and not data.get("within"):
+            raise ValidationError({"since": ["since needs within"]})
+        if data.get("within") and data.get("range") is not None:
+            raise ValidationError({"within": ["a range link counts up to the judging instant"]})
 
 
 class LedgerSchema(Strict):
@@ -188,7 +202,7 @@ class LedgerSchema(Strict):
 
     dataset = fields.String(required=True)
     at = fields.String(required=True)
-    key = fields.String(required=True)
+    key = KeyList(required=True)  # a row field, or a list of them (a row without an id)
     staff = fields.String(load_default=None)
     link = fields.Nested(LedgerLinkSchema, load_default=None)
     grace = Duration(load_default=None)
@@ -201,12 +215,18 @@ class LedgerSchema(Strict):
         if schema is None:
             raise ValidationError({"dataset": [f"not a reference dataset: {data['dataset']}"]})
         known = set(schema().fields)
-        for name in ("at", "key", "staff"):
+        for name in ("at", "staff"):
             if data.get(name) and data[name] not in known:
                 raise ValidationError({name: [f"{data[name]!r} is not a field of the dataset"]})
+        for name in data.get("key") or ():
+            if name not in known:
+                raise ValidationError({"key": [f"{name!r} is not a field of the dataset"]})
         link = data.get("link")
-        if link and link["row"] not in known:
-            raise ValidationError({"link": [f"{link['row']!r} is not a field of the dataset"]})
+        for name in (
+            [link.get("row"), link.get("since"), *(link.get("range") or ())] if link else ()
+        ):
+            if name is not None and name not in known:
+                raise ValidationError({"link": [f"{name!r} is not a field of the dataset"]})
 
 
 class ExamplesSchema(Strict):

@@ -54,6 +54,12 @@ REFERENCE_FIELDS: dict[str, set[str]] = {
                         "penalty_extra", "online_processable", "vehicle_classes",
                         "effective_from", "effective_to"},
 }  # fmt: skip
+# Catalogue §0.5 item 10: optional reference fields that §7.2 requires of no source, which the
+# province writes where a rule needs them (VIO-06's distance clause, LIC-14(b)).
+OPTIONAL_FIELDS: dict[str, set[str]] = {
+    "units": {"jurisdiction_area_codes", "lat", "lon"},
+    "violation_codes": {"categories"},
+}
 ENUMS = {
     ("units", "level"): {"province", "detachment", "brigade", "station", "window"},
     ("staff", "staff_kind"): {"police", "auxiliary", "contractor"},
@@ -187,8 +193,9 @@ def test_reference_rows_carry_exactly_the_contract_fields(province):
     assert set(ref) == set(REFERENCE_FIELDS)
     for name, fields in REFERENCE_FIELDS.items():
         assert ref[name], f"{name} is empty"
+        optional = OPTIONAL_FIELDS.get(name, set())
         for row in ref[name]:
-            assert set(row) == fields, (name, set(row) ^ fields)
+            assert fields <= set(row) <= fields | optional, (name, set(row) ^ fields)
     for (name, field), allowed in ENUMS.items():
         assert {row[field] for row in ref[name]} <= allowed, (name, field)
 
