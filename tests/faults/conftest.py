@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -21,7 +21,9 @@ from auditcage.alerts.models import Alert, Hit
 from auditcage.config import DEFAULT_RULES_DIR
 from auditcage.engine.models import WorkerCursor
 from auditcage.engine.runner import CURSOR
-from tests.notifications.receivers import HttpReceiver, SmtpReceiver
+
+# The real receivers of the delivery tests, started and stopped around each test.
+from tests.notifications.conftest import http_receiver, smtp_receiver  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -164,19 +166,3 @@ def uninterrupted(
         return outcome(engine)
     finally:
         engine.dispose()
-
-
-@pytest.fixture
-def http_receiver() -> Iterator[HttpReceiver]:
-    receiver = HttpReceiver()
-    receiver.start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
-def smtp_receiver() -> Iterator[SmtpReceiver]:
-    receiver = SmtpReceiver()
-    receiver.start()
-    yield receiver
-    receiver.stop()
