@@ -8,7 +8,7 @@ records in the order written and the sweeper run at its `as_of` (default: the la
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -121,3 +121,21 @@ def _as_of(text: str | None) -> datetime | None:
 
 def run_all(rules: list[CompiledRule], ruleset: RuleSet) -> list[ExampleResult]:
     return [run_example(rule, example, ruleset) for rule in rules for example in rule.rule.examples]
+
+
+_FAILING: dict[tuple[str, date], tuple[ExampleResult, ...]] = {}
+
+
+def failing(rules: list[CompiledRule], ruleset: RuleSet) -> tuple[ExampleResult, ...]:
+    """The examples that do not behave as declared, remembered per ruleset digest and day.
+
+    The same files give the same results (records are validated against today's date, hence
+    the day in the key): publishing a version, rolling back and publishing it again does not
+    re-run ~1 900 examples."""
+    key = (ruleset.digest, clock.now().date())
+    found = _FAILING.get(key)
+    if found is None:
+        if len(_FAILING) > 32:
+            _FAILING.clear()
+        found = _FAILING[key] = tuple(r for r in run_all(rules, ruleset) if not r.passed)
+    return found

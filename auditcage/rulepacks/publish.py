@@ -47,11 +47,11 @@ def versions(session: Session) -> list[RuleVersion]:
 
 def publish(session: Session, rules_dir: Path, *, actor: str, reason: str) -> RuleVersion:
     """Validate, run every example, store an immutable version and make it the active one."""
-    from auditcage.engine.examples import run_all
+    from auditcage.engine.examples import failing
     from auditcage.engine.session import load_rules
 
     ruleset, compiled = load_rules(rules_dir)  # raises RulePackError listing every problem
-    failed = [r for r in run_all(compiled, ruleset) if not r.passed]
+    failed = failing(compiled, ruleset)
     if failed:
         listed = "; ".join(f"{r.example.label}: {r.problem}" for r in failed[:10])
         raise PublishRefused(f"{len(failed)} example(s) fail: {listed}")

@@ -98,3 +98,37 @@ def test_rollback_without_an_earlier_version_is_a_clear_error(session: Session) 
     publish.publish(session, DEFAULT_RULES_DIR, actor="author", reason="initial")
     with pytest.raises(NotFound, match="no earlier version"):
         publish.rollback(session, actor="author", reason="oops")
+
+
+def test_the_examples_of_unchanged_files_run_once_and_an_edit_runs_them_again(
+    rules_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditcage.engine import examples
+    from auditcage.engine.session import load_rules
+
+    runs: list[str] = []
+    real = examples.run_example
+
+    def counted(rule, example, ruleset):  # type: ignore[no-untyped-def]
+        runs.append(example.label)
+        return real(rule, example, ruleset)
+
+    monkeypatch.setattr(examples, "run_example", counted)
+    monkeypatch.setattr(examples, "_FAILING", {})
+    only = "vehicle/veh_04_frequent_transfers.yaml"
+    for path in rules_copy.rglob("*.yaml"):  # a small ruleset keeps this test quick
+        relative = path.relative_to(rules_copy).as_posix()
+        if (
+            relative.count("/") == 1
+            and relative.split("/")[0] not in ("lists", "examples", "reference")
+            and relative != only
+            and not relative.endswith("pack.yaml")
+        ):
+            path.unlink()
+    ruleset, compiled = load_rules(rules_copy)
+    assert examples.failing(compiled, ruleset) == () and runs
+    first = len(runs)
+    assert examples.failing(compiled, ruleset) == () and len(runs) == first
+    _edit(rules_copy, VEH04, "{at_least: 3, severity: yellow}", "{at_least: 30, severity: yellow}")
+    ruleset, compiled = load_rules(rules_copy)
+    assert [r.example.label for r in examples.failing(compiled, ruleset)] and len(runs) == 2 * first
