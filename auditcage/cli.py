@@ -351,6 +351,10 @@ from auditcage.cli_accounts import register as _register_accounts  # noqa: E402
 
 _register_accounts(main, _sessions, _settings, _cli_actor)
 
+from auditcage.cli_cluster import register as _register_cluster  # noqa: E402
+
+_register_cluster(main, _sessions, _settings)
+
 
 # --- staff tokens -------------------------------------------------------------------------------
 

@@ -45,6 +45,28 @@ def _against_dir(ctx: click.Context, against: str) -> Iterator[Path]:
             yield root
 
 
+def _engine_options(command):  # type: ignore[no-untyped-def]
+    """--engine, --master and --partitions: where replay and back-tests run."""
+    command = click.option(
+        "--partitions",
+        default=8,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="--engine spark: shuffle partitions of the (family, key) groups.",
+    )(command)
+    command = click.option(
+        "--master",
+        help="--engine spark: the Spark master URL (spark://HOST:PORT; default local[2]).",
+    )(command)
+    return click.option(
+        "--engine",
+        type=click.Choice(["default", "spark"]),
+        default="default",
+        show_default=True,
+        help="spark: the same rules on Apache Spark (pip install 'auditcage[spark]').",
+    )(command)
+
+
 def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # type: ignore[no-untyped-def]
     """Attach the engine's commands to the CLI group (cli.py is the composition root)."""
 
@@ -136,6 +158,7 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
         help="Rules directory (default: rules/).",
     )
     @click.option("--as-of", "as_of", help="Sweep deadlines as of this time.")
+    @_engine_options
     @click.pass_context
     def replay(
         ctx: click.Context,
@@ -144,19 +167,43 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
         hits_path: Path,
         rules_dir: Path | None,
         as_of: str | None,
+        engine: str,
+        master: str | None,
+        partitions: int,
     ) -> None:
-        """Evaluate record files in batch into a hits file (catalogue §7.4). Sends nothing."""
+        """Evaluate record files in batch into a hits file (catalogue §7.4). Sends nothing.
+
+        With --engine spark the rules run on Apache Spark (the spark extra) and write the
+        same hits, in time order.
+        """
         from auditcage.engine.replay import replay as run
 
         settings = settings_of(ctx)
+        if engine == "spark":
+            from auditcage.cluster.spark import require_pyspark
+
+            require_pyspark()  # before the hits file is opened (and emptied)
         with hits_path.open("wb") as out:
-            summary = run(
-                list(inputs),
-                reference_dir=reference_dir,
-                hits_out=out,
-                rules_dir=rules_dir or settings.rules_dir,
-                as_of=_as_of(as_of),
-            )
+            if engine == "spark":
+                from auditcage.cluster.engine import replay_on_spark
+
+                summary = replay_on_spark(
+                    list(inputs),
+                    reference_dir=reference_dir,
+                    hits_out=out,
+                    rules_dir=rules_dir or settings.rules_dir,
+                    as_of=_as_of(as_of),
+                    master=master,
+                    partitions=partitions,
+                )
+            else:
+                summary = run(
+                    list(inputs),
+                    reference_dir=reference_dir,
+                    hits_out=out,
+                    rules_dir=rules_dir or settings.rules_dir,
+                    as_of=_as_of(as_of),
+                )
         click.echo(
             f"records read {summary.read}, accepted {summary.accepted}, "
             f"quarantined {summary.quarantined}"
@@ -341,6 +388,13 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
     @click.option("--since", help="Only records from this time (stored history).")
     @click.option("--until", help="Only records before this time (stored history).")
     @click.option("--as-of", "as_of", help="Sweep deadlines as of this time.")
+    @click.option(
+        "--parquet",
+        "parquet_dir",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        help="Records from an `export parquet` directory instead of FILES or stored history.",
+    )
+    @_engine_options
     @click.pass_context
     def rules_backtest(
         ctx: click.Context,
@@ -351,6 +405,10 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
         since: str | None,
         until: str | None,
         as_of: str | None,
+        parquet_dir: Path | None,
+        engine: str,
+        master: str | None,
+        partitions: int,
     ) -> None:
         """Run the rules over stored history (or FILES): hits per rule, unit and month.
 
@@ -363,6 +421,13 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
         candidate_dir = rules_dir or settings.rules_dir
 
         def records_and_reference():  # type: ignore[no-untyped-def]
+            if parquet_dir is not None:
+                from auditcage.cluster.export import read_parquet_records
+
+                if reference_dir is not None:
+                    return read_parquet_records(parquet_dir), index_from_directory(reference_dir)
+                with sessions_of(settings).begin() as session:
+                    return read_parquet_records(parquet_dir), build_index(session)
             if inputs:
                 if reference_dir is None:
                     raise click.UsageError("--reference is required with record files")
@@ -373,8 +438,26 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
                 )
                 return found, build_index(session)
 
+        def run(directory: Path):  # type: ignore[no-untyped-def]
+            if engine == "spark":
+                from auditcage.cluster.engine import backtest_on_spark
+
+                return backtest_on_spark(
+                    directory,
+                    records,
+                    ref,
+                    as_of=_as_of(as_of),
+                    master=master,
+                    partitions=partitions,
+                )
+            return backtest.run(directory, records, ref, as_of=_as_of(as_of))
+
+        if engine == "spark":
+            from auditcage.cluster.spark import require_pyspark
+
+            require_pyspark()
         records, ref = records_and_reference()
-        result = backtest.run(candidate_dir, records, ref, as_of=_as_of(as_of))
+        result = run(candidate_dir)
         click.echo(f"{result.records} records, {len(result.hits)} hits")
         click.echo(result.per_rule().to_string(index=False))
         months = result.per_month()
@@ -383,7 +466,7 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
             click.echo(months.to_string())
         if against:
             with _against_dir(ctx, against) as base_dir:
-                base = backtest.run(base_dir, records, ref, as_of=_as_of(as_of))
+                base = run(base_dir)
             click.echo("\ncompared with " + against + ":")
             click.echo(backtest.compare(base, result).to_string(index=False))
 
