@@ -11,7 +11,7 @@ deadlines at the same instant as the single-machine replay.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -50,6 +50,8 @@ class GroupContext:
     plan: FamilyPlan
     as_of: datetime | None
     buckets: int = KEY_BUCKETS
+    # family name → its compiled filters, built once per run (cluster.step)
+    filters: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def of(cls, engine: Engine, as_of: datetime | None, buckets: int = KEY_BUCKETS) -> GroupContext:

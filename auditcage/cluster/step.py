@@ -64,6 +64,7 @@ def step(
 
     group = load_state(ctx, family, state)
     ordered = sorted(records, key=lambda item: (item[1]["action_time"], item[0]))
+    before = _late_steps(group.evaluator)
     hits: list[HitDraft] = []
     for _, record in ordered:
         at = record["action_time"]
@@ -72,6 +73,7 @@ def step(
         hits.extend(group.evaluator.process(record, derived, late=late))
         if group.watermark is None or at > group.watermark:
             group.watermark = at
+    hits.extend(_annotated(group.evaluator, before))
     return dump_state(group), hits
 
 
@@ -104,6 +106,42 @@ def superseded(ctx: GroupContext, family: Family, state: bytes | None) -> set[st
     if state is None:
         return set()
     return set(load_state(ctx, family, state).evaluator.superseded)
+
+
+# --- a step done after its deadline fired ----------------------------------------------------
+#
+# The frame form sweeps once, after every record: a missed deadline whose step came later is
+# reported with the delay (catalogue §2/§3). A stream sweeps as event time passes, so the step
+# may arrive after the deadline fired: the hit is emitted again, same id, now with the delay,
+# and the sink keeps the later detail.
+
+
+def _late_steps(evaluator: Evaluator) -> dict[int, datetime | None]:
+    """The first late step of every fired deadline, by the deadline's identity."""
+    return {
+        id(armed): _first_late(armed)
+        for armed_list in evaluator._armed.values()
+        for armed in armed_list
+        if armed.fired
+    }
+
+
+def _annotated(evaluator: Evaluator, before: dict[int, datetime | None]) -> list[HitDraft]:
+    by_uid = {r.uid: r for r in evaluator.rules}
+    hits = []
+    for (uid, key), armed_list in evaluator._armed.items():
+        for armed in armed_list:
+            if id(armed) not in before or not armed.fired:
+                continue
+            late = _first_late(armed)
+            on_time = any(armed.start <= t <= armed.due for t in armed.done)
+            if late is not None and late != before[id(armed)] and not on_time:
+                hits.append(evaluator._absence_hit(by_uid[uid], key, armed))
+    return hits
+
+
+def _first_late(armed: Any) -> datetime | None:
+    return min((t for t in armed.done if t > armed.due), default=None)
 
 
 # --- serialisation ---------------------------------------------------------------------------
@@ -147,17 +185,11 @@ class _StatePickler(pickle.Pickler):
         return None
 
 
-_FILTERS: dict[tuple[int, str], Filters] = {}
-
-
 def _filters(ctx: GroupContext, family: Family) -> Filters:
     """One compiled filter set per family and run: it is stateless but for its dispatch cache."""
-    key = (id(ctx), family.name)
-    found = _FILTERS.get(key)
+    found = ctx.filters.get(family.name)
     if found is None:
-        if len(_FILTERS) > 4096:
-            _FILTERS.clear()
-        found = _FILTERS[key] = PythonFilters(record_rules(family.rules))
+        found = ctx.filters[family.name] = PythonFilters(record_rules(family.rules))
     return found
 
 
