@@ -99,6 +99,7 @@ class StandaloneCluster:
     def add_worker(self, timeout: float = 90.0) -> None:
         """One more one-core worker; returns once the master counts it alive."""
         index = len(self._processes)
+        ui_port = free_port()
         self._launch(
             f"worker-{index}",
             "org.apache.spark.deploy.worker.Worker",
@@ -110,29 +111,47 @@ class StandaloneCluster:
             "--memory",
             self.worker_memory,
             "--webui-port",
-            str(free_port()),
+            str(ui_port),
             "--work-dir",
             str(self.root / f"work-{index}"),
         )
-        self.wait_for_workers(len(self._processes) - 1, timeout)
+        self._wait_for_worker(f"http://{HOST}:{ui_port}", timeout)
+
+    def kill_worker(self) -> None:
+        """kill -9 the newest worker daemon (its executors lose their worker and exit)."""
+        workers = [p for p in self._processes[1:] if p.poll() is None]
+        if not workers:
+            raise RuntimeError("no running worker to kill")
+        workers[-1].kill()
+        workers[-1].wait()
+        self._processes.remove(workers[-1])  # gone on purpose: not a daemon that failed
 
     def alive_workers(self) -> int:
+        return int(self._master_state().get("aliveworkers", 0))
+
+    def _master_state(self) -> dict:
         try:
             with urllib.request.urlopen(f"http://{HOST}:{self.ui_port}/json/", timeout=2) as r:
-                state = json.load(r)
+                return dict(json.load(r))
         except OSError:
-            return 0
-        return int(state.get("aliveworkers", 0))
+            return {}
 
-    def wait_for_workers(self, count: int, timeout: float) -> None:
+    def _wait_for_worker(self, web_ui: str, timeout: float) -> None:
+        """Until the master lists the worker of that web UI as alive."""
         deadline = time.monotonic() + timeout
-        while self.alive_workers() < count:
-            for process in self._processes:
-                if process.poll() is not None:
-                    raise RuntimeError(f"a Spark daemon exited; see {self.root}/*.log")
+        while not any(
+            w.get("webuiaddress") == web_ui and w.get("state") == "ALIVE"
+            for w in self._master_state().get("workers", [])
+        ):
+            self._check_daemons()
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{count} Spark workers not alive after {timeout:.0f} s")
+                raise RuntimeError(f"the Spark worker {web_ui} not alive after {timeout:.0f} s")
             time.sleep(0.5)
+
+    def _check_daemons(self) -> None:
+        for process in self._processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"a Spark daemon exited; see {self.root}/*.log")
 
     def stop(self) -> None:
         for process in reversed(self._processes):
