@@ -7,5 +7,10 @@ COPY auditcage auditcage
 COPY api api
 COPY notifications notifications
 COPY rules rules
-RUN pip install --no-cache-dir .
+# EXTRAS=spark: the Spark extra and Java 17 for the compose profile "spark".
+ARG EXTRAS=""
+RUN if [ "$EXTRAS" = "spark" ]; then \
+      apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless \
+      && rm -rf /var/lib/apt/lists/* && pip install --no-cache-dir '.[spark]'; \
+    else pip install --no-cache-dir .; fi
 USER nobody
