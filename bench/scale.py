@@ -10,6 +10,9 @@ Prints lines `name: value unit`:
   two runs (the first compiles the rules in every executor's Python worker; it is printed as
   `…_cold`), with the seconds of the family stage on Spark and of the batch rules (rates and
   ledgers, on the driver) beside it;
+- `spark_stream_2_workers`: `auditcage cluster worker`'s query (cluster.streaming) over the
+  same records stored in a SQLite file, four micro-batches, two workers, records/s (its hits
+  are the default engine's hits of the streamed rules: rates and ledgers are not streamed);
 - `spark_session_start`: seconds to start the driver's SparkSession on the cluster.
 Every engine's hits are compared with the default engine's; a difference stops the run.
 
@@ -105,9 +108,60 @@ def main() -> int:
                         check(name, list(result.hits["line"]))
                     print(f"{name}_families: {result.timings['families_s']:.1f} s")
                     print(f"{name}_batch_rules: {result.timings['batch_s']:.1f} s")
+                _stream(spark, args, records, reference_dir, default, Path(tmp))
             finally:
                 spark.stop()
     return 0
+
+
+def _stream(spark, args, records, reference_dir, default, tmp: Path) -> None:  # type: ignore[no-untyped-def]
+    """`spark_stream_2_workers`: the records stored (event order) in a SQLite file, streamed
+    through the families in four micro-batches; its hits against the default engine's."""
+    import orjson
+    from sqlalchemy import select
+
+    from auditcage.alerts.models import Hit
+    from auditcage.cluster.streaming import StreamSettings, catch_up, start_stream, stream_context
+    from auditcage.records.intake import accept_batch, canonical
+    from auditcage.reference import service
+    from auditcage.storage.schema import upgrade
+    from auditcage.storage.session import make_engine, make_session_factory
+
+    url = f"sqlite:///{tmp / 'stream.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        service.load_directory(session, reference_dir, actor="bench")
+        raw = [orjson.loads(orjson.dumps(canonical(r))) for r in records]
+        accept_batch(session, list(enumerate(raw)), source="bench")
+    with sessions.begin() as session:
+        ctx, rules_dir, release = stream_context(session, args.rules, buckets=8)
+    ctx.as_of = max(r["action_time"] for r in records)
+    settings = StreamSettings(
+        url,
+        tmp / "checkpoint",
+        records_per_batch=-(-len(records) // 4),
+        as_of=ctx.as_of,
+        trigger_seconds=0,
+    )
+    try:
+        started = time.perf_counter()
+        catch_up(start_stream(spark, ctx, rules_dir, settings))
+        _rate("spark_stream_2_workers", len(records), time.perf_counter() - started)
+    finally:
+        release()
+    batch = {r.uid for r in ctx.plan.batch_rules}
+    wanted = set()
+    for line in default:
+        hit = orjson.loads(line)
+        uid = f"{hit['rule_id']}#{hit['sub']}" if hit["sub"] else hit["rule_id"]
+        if uid not in batch:
+            wanted.add(hit["id"])
+    with sessions() as session:
+        stored = set(session.scalars(select(Hit.id)))
+    if stored != wanted:
+        raise SystemExit("spark_stream: hits differ from the default engine's (families)")
 
 
 def _rate(name: str, records: int, seconds: float) -> None:
