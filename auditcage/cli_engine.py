@@ -115,6 +115,8 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
         from notifications.worker import NotificationWorker
 
         settings = settings_of(ctx)
+        # Messages carry signed acknowledgement links: refuse an empty or development key.
+        settings.check_secrets()
         worker = NotificationWorker(sessions_of(settings), settings)
         stop = StopRequest().install()
         while not stop():
