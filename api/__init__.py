@@ -11,6 +11,9 @@ from auditcage.config import Settings
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     settings.check_secrets()
+    from auditcage import logs
+
+    logs.configure(settings.log_level)
     app = Flask(__name__, static_url_path="/console/static")
     if settings.proxy_hops:
         # Behind a reverse proxy: the client's address (sign-in limits) and https (HSTS, cookies)

@@ -31,6 +31,7 @@ from api.schemas import (
     InvalidRecordOut,
     PrecheckOut,
     ReferenceLoadOut,
+    ReferenceQuery,
     TrackingStateOut,
 )
 from auditcage.reference.datasets import DATASETS
@@ -157,6 +158,7 @@ def _operations() -> dict[str, Operation]:
             "adminToken",
             (400, 401, 403, 404, 413, 422),
             body=reference_body,
+            query=ReferenceQuery,
             path={"dataset": {"type": "string", "enum": sorted(DATASETS)}},
             unprocessable=ErrorOut,
         ),

@@ -36,6 +36,13 @@ class IntakeReportOut(Schema):
     outcomes = fields.List(fields.Nested(RecordOutcomeOut), required=True)
 
 
+class ReferenceQuery(Schema):
+    allow_empty = fields.Boolean(
+        load_default=False,
+        metadata={"description": "true: an upload with no rows empties the dataset (else 400)"},
+    )
+
+
 class ReferenceLoadOut(Schema):
     id = fields.Integer(required=True)
     dataset = fields.String(required=True)

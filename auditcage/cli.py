@@ -52,6 +52,9 @@ def main(ctx: click.Context, database_url: str | None) -> None:
         from dataclasses import replace
 
         settings = replace(settings, database_url=database_url)
+    from auditcage import logs
+
+    logs.configure(settings.log_level)
     ctx.ensure_object(dict)["settings"] = settings
 
 

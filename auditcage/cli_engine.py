@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -12,6 +11,7 @@ from pathlib import Path
 import click
 
 from auditcage import clock
+from auditcage.shutdown import StopRequest
 
 
 def _as_of(value: str | None) -> datetime | None:
@@ -104,14 +104,17 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
         sessions = sessions_of(settings)
         worker = RecordWorker(sessions, rules_dir=settings.rules_dir, batch_size=batch_size)
         notifications = NotificationWorker(sessions, settings)
-        while True:
-            result = worker.run_once(as_of=_as_of(as_of))
+        stop = StopRequest().install()
+        while not stop():
+            result = worker.run_once(as_of=_as_of(as_of), should_stop=stop)
             if once or result.records:
                 click.echo(
                     f"rules {result.version}: {result.records} records, {result.hits} new hits"
                     f" ({result.late} late), state rebuilt from {result.rebuilt_from} records"
                 )
-            report = notifications.run_once(now=_as_of(as_of), deliver=deliver)
+            if stop():
+                break
+            report = notifications.run_once(now=_as_of(as_of), deliver=deliver, should_stop=stop)
             if once or report.routed or report.escalations or report.delivery.attempts:
                 d = report.delivery
                 click.echo(
@@ -122,7 +125,8 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
             if once:
                 return
             if not result.records:
-                time.sleep(idle)
+                stop.wait(idle)
+        click.echo("worker stopped")
 
     @main.command()
     @click.option("--once", is_flag=True, help="Deliver what is due once and exit.")
@@ -133,14 +137,20 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
         from notifications.worker import NotificationWorker
 
         settings = settings_of(ctx)
+        # Messages carry signed acknowledgement links: refuse an empty or development key.
+        settings.check_secrets()
         worker = NotificationWorker(sessions_of(settings), settings)
-        while True:
-            d = worker.deliver_only()
+        stop = StopRequest().install()
+        while not stop():
+            d = worker.deliver_only(stop)
             if once or d.attempts:
                 click.echo(f"deliveries: {d.sent} sent, {d.retrying} to retry, {d.failed} failed")
+            if d.released:
+                click.echo(f"stopping: {d.released} claimed messages handed back unsent")
             if once:
                 return
-            time.sleep(idle)
+            stop.wait(idle)
+        click.echo("notifier stopped")
 
     @main.command()
     @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))

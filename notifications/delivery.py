@@ -81,6 +81,7 @@ class DeliveryReport:
     retrying: int = 0  # transient error: back in the queue, due after the back-off
     fell_back: int = 0  # moved to the recipient's next channel
     failed: int = 0  # no channel left
+    released: int = 0  # claimed, then handed back unsent: a stop was requested
 
     def add(self, other: DeliveryReport) -> None:
         for f in fields(self):
@@ -244,10 +245,14 @@ def deliver_due(
     now: datetime | None = None,
     policy: RetryPolicy = DEFAULT_POLICY,
     sender: Sender = send,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> DeliveryReport:
     """Claim up to `limit` due messages, send each, and commit each outcome as it happens.
 
     `now` pins the time of the claim and of every outcome; by default each is clock.now().
+    `should_stop` is asked before each message: once it says so, the message in hand is
+    finished and the leases on the rest are released, so they are due again at once for any
+    worker instead of after the lease.
     """
     factory = _factory(engine_or_session_factory)
     current = (lambda: now) if now is not None else clock.now
@@ -261,7 +266,10 @@ def deliver_due(
 
     def deliver_all(messages: list[OutboxMessage]) -> DeliveryReport:
         report = DeliveryReport(claimed=len(messages))
-        for message in messages:
+        for position, message in enumerate(messages):
+            if should_stop():
+                report.released += _release(factory, messages[position:], worker_id=worker_id)
+                break
             _deliver(
                 factory,
                 message,
@@ -341,6 +349,27 @@ def _lease(
         .execution_options(synchronize_session=False)
     )
     return leased.rowcount == 1
+
+
+def _release(
+    factory: sessionmaker[Session], messages: list[OutboxMessage], *, worker_id: str
+) -> int:
+    """Hand unsent messages back to the queue, each only if its lease is still ours."""
+    released = 0
+    with factory() as session, session.begin():
+        for message in messages:
+            released += session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == message.id,
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                    OutboxMessage.claimed_by == worker_id,
+                    OutboxMessage.claimed_until == message.claimed_until,
+                )
+                .values(status=OutboxStatus.PENDING, claimed_by=None, claimed_until=None)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+    return released
 
 
 def _deliver(

@@ -8,6 +8,7 @@ A database that is away ends the pass early with a warning; the loop calling it 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -67,14 +68,20 @@ class NotificationWorker:
             )
         return self._notifier
 
-    def run_once(self, *, now: datetime | None = None, deliver: bool = True) -> PassReport:
+    def run_once(
+        self,
+        *,
+        now: datetime | None = None,
+        deliver: bool = True,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> PassReport:
         try:
-            return self._pass(now or clock.now(), deliver=deliver)
+            return self._pass(now or clock.now(), deliver=deliver, should_stop=should_stop)
         except OperationalError as exc:
             log.warning("notification pass stopped, the database is unavailable: %s", exc.orig)
             return PassReport(0, 0, 0, DeliveryReport())
 
-    def _pass(self, now: datetime, *, deliver: bool) -> PassReport:
+    def _pass(self, now: datetime, *, deliver: bool, should_stop: Callable[[], bool]) -> PassReport:
         routed = 0
         while True:  # in batches, each committed: a long backlog is routed a piece at a time
             with self.sessions.begin() as session:
@@ -89,13 +96,15 @@ class NotificationWorker:
         with self.sessions.begin() as session:
             digests.notify_confirmed(session, self.notifier(session), now=now)
         # Deliveries happen in real time whatever `now` the pass evaluates deadlines at.
-        delivery = self.deliver_only() if deliver else DeliveryReport()
+        delivery = self.deliver_only(should_stop) if deliver else DeliveryReport()
         return PassReport(routed, escalations, queued, delivery)
 
-    def deliver_only(self) -> DeliveryReport:
+    def deliver_only(self, should_stop: Callable[[], bool] = lambda: False) -> DeliveryReport:
         try:
             rescue_orphans(self.sessions)
-            return deliver_due(self.sessions, worker_id=self.worker_id, limit=200)
+            return deliver_due(
+                self.sessions, worker_id=self.worker_id, limit=200, should_stop=should_stop
+            )
         except OperationalError as exc:
             log.warning("deliveries stopped, the database is unavailable: %s", exc.orig)
             return DeliveryReport()

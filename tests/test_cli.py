@@ -95,3 +95,16 @@ def test_reference_load_then_list_shows_each_dataset(run, tmp_path) -> None:
 def test_a_missing_file_is_a_clear_error_not_a_traceback(run, tmp_path) -> None:
     code, output = run("ingest", str(tmp_path / "nope.ndjson"))
     assert code != 0 and "no such file" in output
+
+
+@pytest.mark.parametrize("secret", ["", None], ids=["empty", "missing"])
+def test_the_notifier_refuses_to_start_without_a_secret_key_as_the_api_does(
+    database_url: str, committing_engine, secret: str | None
+) -> None:
+    runner = CliRunner()
+    args = ["--database-url", database_url, "notifier", "--once"]
+    refused = runner.invoke(main, args, env={"AUDITCAGE_SECRET_KEY": secret})
+    assert refused.exit_code == 1
+    assert "AUDITCAGE_SECRET_KEY" in refused.output and "deliveries:" not in refused.output
+    started = runner.invoke(main, args, env={"AUDITCAGE_SECRET_KEY": "a-real-secret"})
+    assert started.exit_code == 0 and "deliveries:" in started.output

@@ -49,3 +49,46 @@ def test_source_keys_map_each_key_to_its_source_system() -> None:
     assert settings.source_key_map() == {"k1": "violation", "k2": "vehicle_reg"}
     with pytest.raises(ConfigError):
         Settings(source_keys="broken").source_key_map()
+
+
+def test_the_log_level_setting_is_applied_to_every_process_that_starts(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from auditcage.config import PROJECT_ROOT
+
+    # Worker and notifier are CLI commands: the root logger's level as `main` leaves it.
+    probe = (
+        "import logging, sys; from click.testing import CliRunner; from auditcage.cli import main;"
+        f"r = CliRunner().invoke(main, ['--database-url', 'sqlite:///{tmp_path}/db', 'db',"
+        " 'upgrade']); print(r.exit_code, logging.getLevelName(logging.getLogger().level))"
+    )
+    for level, expected in (("ERROR", "0 ERROR"), ("debug", "0 DEBUG")):
+        env = {"AUDITCAGE_LOG_LEVEL": level, "PYTHONPATH": str(PROJECT_ROOT), "PATH": "/usr/bin"}
+        done = subprocess.run(
+            [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.stdout.split("\n")[-2] == expected, done.stderr[-2000:]
+
+
+def test_an_unknown_log_level_is_refused_not_guessed() -> None:
+    from auditcage import logs
+
+    with pytest.raises(ConfigError, match="AUDITCAGE_LOG_LEVEL"):
+        logs.configure("LOUD")
+
+
+def test_the_api_applies_the_log_level_setting(app_settings: Settings) -> None:
+    import logging
+    from dataclasses import replace
+
+    from api import create_app
+
+    root = logging.getLogger()
+    before = root.level
+    try:
+        app = create_app(replace(app_settings, log_level="ERROR"))
+        app.extensions["auditcage.engine"].dispose()
+        assert root.level == logging.ERROR
+    finally:
+        root.setLevel(before)

@@ -26,6 +26,12 @@ def replace(dataset: str) -> ResponseReturnValue:
     if dataset not in DATASETS:
         raise NotFound(f"unknown reference dataset {dataset!r}; known: {', '.join(DATASETS)}")
     rows = _rows()
+    if not rows and request.args.get("allow_empty") != "true":
+        # An empty body is far more often a broken export than a dataset that really emptied.
+        raise BadRequest(
+            f"no rows: this would empty reference dataset {dataset!r}; "
+            "send ?allow_empty=true to empty it on purpose"
+        )
     with db.transaction() as session:
         load = service.replace_dataset(session, dataset, rows, source="api", actor=g.actor)
     db.reference_cache().invalidate()

@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -56,6 +56,7 @@ class WorkerPass:
     version: str = ""
     by_rule: dict[str, int] = field(default_factory=dict)
     unavailable: str = ""  # why the pass stopped early: the database could not be reached
+    stopped: bool = False  # a stop was requested: the pass ended after a committed batch
 
 
 @contextmanager
@@ -116,15 +117,23 @@ class RecordWorker:
 
     # --- one pass -----------------------------------------------------------------------------
 
-    def run_once(self, *, as_of: datetime | None = None) -> WorkerPass:
-        """Evaluate every record not yet evaluated, then sweep the deadlines once."""
+    def run_once(
+        self, *, as_of: datetime | None = None, should_stop: Callable[[], bool] = lambda: False
+    ) -> WorkerPass:
+        """Evaluate every record not yet evaluated, then sweep the deadlines once.
+
+        `should_stop` is asked after each committed batch: when it says so, the pass ends there
+        (sweep left for the next process, whose cursor resumes after that batch)."""
         result = WorkerPass()
         try:
             result.rebuilt_from = self.ensure_current()
-            while self._batch(result):
+            while not should_stop() and self._batch(result):
                 if self.ensure_current():  # a version published mid-run: rebuilt, carry on
                     result.rebuilt_from += 1
-            self.sweep(result, as_of=as_of or clock.now())
+            if should_stop():
+                result.stopped = True
+            else:
+                self.sweep(result, as_of=as_of or clock.now())
         except OperationalError as exc:
             self._forget_state()
             result.unavailable = str(exc.orig)

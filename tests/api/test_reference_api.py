@@ -62,3 +62,15 @@ def test_reference_upload_needs_the_administrator_token(client) -> None:
 
 def test_an_unknown_dataset_is_404(client) -> None:
     assert client.put("/api/v1/reference/planets", json=[], headers=ADMIN).status_code == 404
+
+
+def test_an_empty_upload_does_not_empty_a_dataset_unless_the_request_says_so(client) -> None:
+    first = client.put("/api/v1/reference/units", json=[PROVINCE, BRIGADE], headers=ADMIN)
+    for empty in ({"json": []}, {"data": b"", "content_type": "application/x-ndjson"}):
+        refused = client.put("/api/v1/reference/units", headers=ADMIN, **empty)
+        assert refused.status_code == 400, refused.get_json()
+        assert "allow_empty=true" in str(refused.get_json())
+    kept = client.put("/api/v1/reference/units", json=[PROVINCE, BRIGADE], headers=ADMIN)
+    assert kept.get_json()["id"] == first.get_json()["id"] + 1, "the refused made no load"
+    emptied = client.put("/api/v1/reference/units?allow_empty=true", json=[], headers=ADMIN)
+    assert emptied.status_code == 200 and emptied.get_json()["rows"] == 0

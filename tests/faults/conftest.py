@@ -32,7 +32,13 @@ def start(url: str, *args: str, env: dict[str, str] | None = None) -> subprocess
     """`auditcage --database-url URL ARGS…` in its own process, output captured."""
     return subprocess.Popen(
         [sys.executable, "-m", "auditcage", "--database-url", url, *args],
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        # The notifier, like the API, refuses to start without a secret key.
+        env={
+            "AUDITCAGE_SECRET_KEY": "fault-test-secret",
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            **(env or {}),
+        },
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
