@@ -52,6 +52,9 @@ class _SequenceKey:
     thens: list[Event] = field(default_factory=list)
     matched: set[str] = field(default_factory=set)  # B record_ids that fired
     records: dict[str, tuple[Record, Derived]] = field(default_factory=dict)
+    # `between` sequences: the records that cancel a pair, and each fired B's (A, severity)
+    betweens: list[Event] = field(default_factory=list)
+    fired: dict[str, tuple[Event, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -124,8 +127,11 @@ class Evaluator:
                     hits.extend(self._window_step(rule, env, record, derived))
         for rule in self._by_kind[Kind.SEQUENCE]:
             is_first = rule.uid + FIRST in matched
-            if is_first or applies(rule):
-                hits.extend(self._sequence_step(rule, record, derived, is_first, applies(rule)))
+            is_between = rule.between is not None and rule.between(env)
+            if is_first or is_between or applies(rule):
+                hits.extend(
+                    self._sequence_step(rule, record, derived, is_first, applies(rule), is_between)
+                )
         if self._by_kind[Kind.ABSENCE]:
             keys_by_paths = {
                 paths: key_values(record, derived, paths) for paths in self._absence_paths
@@ -321,7 +327,13 @@ class Evaluator:
     # --- sequences (Q) ------------------------------------------------------------------------
 
     def _sequence_step(
-        self, rule: CompiledRule, record: Record, derived: Derived, is_first: bool, is_then: bool
+        self,
+        rule: CompiledRule,
+        record: Record,
+        derived: Derived,
+        is_first: bool,
+        is_then: bool,
+        is_between: bool = False,
     ) -> list[HitDraft]:
         spec = rule.rule
         assert spec.within is not None
@@ -335,28 +347,66 @@ class Evaluator:
         )
         for key in key_values(record, derived, (*spec.key, *spec.same)):
             state = self._sequences[(rule.uid, key)]
+            if is_between:
+                self._between(rule, key, state, event, (record, derived))
             pick = functools.partial(self._matching_first, rule)
             for first, then in _pair(
                 state, event, (record, derived), is_first, is_then, spec.within, pick
             ):
-                hits.append(self._sequence_hit(rule, key, first, then, state))
+                hit = self._sequence_hit(rule, key, first, then, state)
+                if rule.between is not None:
+                    state.fired[then.record_id] = (first, hit.severity)
+                    self.superseded.discard(hit.id)
+                hits.append(hit)
             _prune_sequence(state, spec.within)
         return hits
 
+    def _between(
+        self,
+        rule: CompiledRule,
+        key: str,
+        state: _SequenceKey,
+        event: Event,
+        seen: tuple[Record, Derived],
+    ) -> None:
+        """Keep a record meeting `between`; one arriving late (out of event-time order) inside
+        a fired pair supersedes its hit, as a sorted replay would not have produced it."""
+        state.records[event.record_id] = seen
+        insort(state.betweens, event)
+        for then_id, (first, severity) in list(state.fired.items()):
+            then_time = state.records[then_id][0]["action_time"]
+            if first.record_id != event.record_id and first.time <= event.time < then_time:
+                self.superseded.add(hit_id(rule.rule.id, rule.rule.sub, key, then_id, severity))
+                del state.fired[then_id]
+                state.matched.discard(then_id)
+
     def _matching_first(self, rule: CompiledRule, state: _SequenceKey, then: Event) -> Event | None:
         """The latest A in [B.time − within, B.time) — with `match`, the latest that meets it
-        together with B (B the record, A as first.)."""
+        together with B (B the record, A as first.); with `between`, none when a record meeting
+        it lies in [A.time, B.time) (an earlier A would enclose that record too)."""
         within = rule.rule.within
         assert within is not None
         if rule.match is None:
-            return _latest_before(state.firsts, then.time, within)
-        times = [e.time for e in state.firsts]
-        start, end = bisect_left(times, then.time - within), bisect_left(times, then.time)
-        record, derived = state.records[then.record_id]
-        for first in reversed(state.firsts[start:end]):
-            if rule.match(Env(record, derived, self.ctx, state.records[first.record_id])):
-                return first
-        return None
+            found = _latest_before(state.firsts, then.time, within)
+        else:
+            found = None
+            times = [e.time for e in state.firsts]
+            start, end = bisect_left(times, then.time - within), bisect_left(times, then.time)
+            record, derived = state.records[then.record_id]
+            for first in reversed(state.firsts[start:end]):
+                if rule.match(Env(record, derived, self.ctx, state.records[first.record_id])):
+                    found = first
+                    break
+        if (
+            found is not None
+            and rule.between is not None
+            and any(
+                found.time <= c.time < then.time and c.record_id != found.record_id
+                for c in state.betweens
+            )
+        ):
+            return None
+        return found
 
     def _sequence_hit(
         self, rule: CompiledRule, key: str, first: Event, then: Event, state: _SequenceKey
@@ -648,9 +698,15 @@ def _prune_sequence(state: _SequenceKey, within: timedelta) -> None:
     horizon = newest - within * 2
     keep_firsts = [e for e in state.firsts if e.time >= horizon]
     keep_thens = [e for e in state.thens if e.time >= horizon]
-    if len(keep_firsts) == len(state.firsts) and len(keep_thens) == len(state.thens):
+    keep_betweens = [e for e in state.betweens if e.time >= horizon]
+    if (len(keep_firsts), len(keep_thens), len(keep_betweens)) == (
+        len(state.firsts),
+        len(state.thens),
+        len(state.betweens),
+    ):
         return
-    kept = {e.record_id for e in (*keep_firsts, *keep_thens)}
-    state.firsts, state.thens = keep_firsts, keep_thens
+    kept = {e.record_id for e in (*keep_firsts, *keep_thens, *keep_betweens)}
+    state.firsts, state.thens, state.betweens = keep_firsts, keep_thens, keep_betweens
     state.records = {k: v for k, v in state.records.items() if k in kept}
     state.matched &= kept
+    state.fired = {k: v for k, v in state.fired.items() if k in kept}

@@ -23,6 +23,7 @@ MAJOR_FIELDS = (
     "within",
     "same",
     "match",
+    "between",
     "deadline_from",
     "period",
     "expect",

@@ -226,6 +226,8 @@ class Rule:
     within: timedelta | None = None  # sequence: T
     same: tuple[str, ...] = ()  # sequence: fields that must be equal on A and B besides the key
     match: str | None = None  # sequence: a condition over B and A (first.) the pair must meet
+    # sequence: a record of the key meeting it in [A.time, B.time) cancels the pair (A, B)
+    between: str | None = None
     deadline_from: str | None = None  # absence: the field giving the start (default action_time)
     period: Period | None = None  # absence: how long until due
     expect: str | None = None  # absence: the condition a later record of the key meets

@@ -203,6 +203,7 @@ def _load_rule(
         within=data["within"],
         same=data["same"],
         match=data["match"],
+        between=data["between"],
         deadline_from=data["deadline_from"],
         period=Period(**data["period"]) if isinstance(data["period"], dict) else None,
         rate=_rate_spec(data) if data["kind"] is Kind.RATE else None,

@@ -271,6 +271,7 @@ class RuleSchema(Strict):
     within = Duration(load_default=None)
     same = KeyList(load_default=())
     match = fields.String(load_default=None)  # sequence: a condition over B and first. (A)
+    between = fields.String(load_default=None)  # sequence: a record meeting it between A and B
     deadline_from = fields.String(load_default=None)
     period = PeriodField(load_default=None)
     expect = fields.String(load_default=None)
@@ -321,8 +322,9 @@ class RuleSchema(Strict):
             self._paired_window(data)
         elif data.get("reset_when"):
             raise ValidationError({"reset_when": ["only count, distinct and sum rules have it"]})
-        if data.get("match") and kind is not Kind.SEQUENCE:
-            raise ValidationError({"match": ["only sequence rules have it"]})
+        for name in ("match", "between"):
+            if data.get(name) and kind is not Kind.SEQUENCE:
+                raise ValidationError({name: ["only sequence rules have it"]})
         if kind is not Kind.LEDGER and data.get("ledger"):
             raise ValidationError({"ledger": ["only ledger rules have it"]})
         if data.get("bands") and kind not in (Kind.COUNT, Kind.DISTINCT, Kind.SUM):
