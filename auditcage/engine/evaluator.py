@@ -34,6 +34,9 @@ from auditcage.rulepacks.model import Kind, Status
 
 Derived = Mapping[str, Any]
 Record = Mapping[str, Any]
+SEEN_PER_KEY = 64  # a business item has a handful of steps; a key with more keeps its latest
+# Default look-back of absence rules for steps made before their arming record (rule look_back).
+SEEN_HORIZON = timedelta(days=90)
 MEASURES = {Kind.COUNT: Measure.COUNT, Kind.DISTINCT: Measure.DISTINCT, Kind.SUM: Measure.SUM}
 
 
@@ -91,6 +94,12 @@ class Evaluator:
         self._absence_paths = sorted(
             {tuple(r.rule.key) for r in self._by_kind[Kind.ABSENCE] if r.key_filter is None}
         )
+        # How long a shared list keeps records: the longest look-back of the rules using it.
+        self._look_back: dict[tuple[str, ...], timedelta] = {}
+        for r in self._by_kind[Kind.ABSENCE]:
+            if r.key_filter is None:
+                paths = tuple(r.rule.key)
+                self._look_back[paths] = max(self._look_back.get(paths, SEEN_HORIZON), _look(r))
         # Ids of hits emitted earlier that a record arriving out of event-time order has since
         # superseded (a sorted replay would not produce them). The caller marks them; hits are
         # never deleted.
@@ -136,9 +145,9 @@ class Evaluator:
             keys_by_paths = {
                 paths: key_values(record, derived, paths) for paths in self._absence_paths
             }
-            for keys in keys_by_paths.values():
+            for paths, keys in keys_by_paths.items():
                 for key in keys:
-                    self._remember(("", key), record, derived)
+                    self._remember(("", key), record, derived, self._look_back[paths])
             for rule in self._by_kind[Kind.ABSENCE]:
                 keys = keys_by_paths.get(tuple(rule.rule.key)) if rule.key_filter is None else None
                 self._absence_step(rule, env, record, derived, applies(rule), keys)
@@ -450,10 +459,16 @@ class Evaluator:
     def _seen_scope(self, rule: CompiledRule) -> str:
         return rule.uid if rule.key_filter is not None else ""
 
-    def _remember(self, scope_key: tuple[str, str], record: Record, derived: Derived) -> None:
+    def _remember(
+        self,
+        scope_key: tuple[str, str],
+        record: Record,
+        derived: Derived,
+        horizon: timedelta = SEEN_HORIZON,
+    ) -> None:
         seen = self._seen[scope_key]
         seen.append((record, derived))
-        _prune_seen(seen)
+        _prune_seen(seen, horizon)
 
     def _absence_step(
         self,
@@ -469,7 +484,7 @@ class Evaluator:
         if keys is None:
             keys = rule.keys(env)
             for key in keys:
-                self._remember((self._seen_scope(rule), key), record, derived)
+                self._remember((self._seen_scope(rule), key), record, derived, _look(rule))
         for key in keys:  # a later record may complete an armed deadline of its key
             for armed in self._armed.get((rule.uid, key), ()):
                 if armed.event.record_id != record["record_id"]:
@@ -665,14 +680,15 @@ def _latest_before(firsts: list[Event], t: datetime, within: timedelta) -> Event
     return firsts[end - 1] if end > start else None
 
 
-SEEN_PER_KEY = 64  # a business item has a handful of steps; a key with more keeps its latest
-SEEN_HORIZON = timedelta(days=90)
+def _look(rule: CompiledRule) -> timedelta:
+    """An absence rule's look-back for steps before their arming record (rule field look_back)."""
+    return rule.rule.look_back or SEEN_HORIZON
 
 
-def _prune_seen(seen: list[tuple[Record, Derived]]) -> None:
+def _prune_seen(seen: list[tuple[Record, Derived]], horizon: timedelta = SEEN_HORIZON) -> None:
     newest = seen[-1][0]["action_time"]
-    if len(seen) > SEEN_PER_KEY or seen[0][0]["action_time"] < newest - SEEN_HORIZON:
-        kept = [s for s in seen if s[0]["action_time"] >= newest - SEEN_HORIZON][-SEEN_PER_KEY:]
+    if len(seen) > SEEN_PER_KEY or seen[0][0]["action_time"] < newest - horizon:
+        kept = [s for s in seen if s[0]["action_time"] >= newest - horizon][-SEEN_PER_KEY:]
         seen[:] = kept
 
 

@@ -25,6 +25,7 @@ MAJOR_FIELDS = (
     "match",
     "between",
     "deadline_from",
+    "look_back",
     "period",
     "expect",
     "done_at",

@@ -229,6 +229,9 @@ class Rule:
     # sequence: a record of the key meeting it in [A.time, B.time) cancels the pair (A, B)
     between: str | None = None
     deadline_from: str | None = None  # absence: the field giving the start (default action_time)
+    # absence: how long the records of a key are kept for a step made before its arming record
+    # (None: the engine's default, evaluator.SEEN_HORIZON)
+    look_back: timedelta | None = None
     period: Period | None = None  # absence: how long until due
     expect: str | None = None  # absence: the condition a later record of the key meets
     done_at: str | None = None  # absence: expression giving when the expected step happened

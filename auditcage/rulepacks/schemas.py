@@ -273,6 +273,7 @@ class RuleSchema(Strict):
     match = fields.String(load_default=None)  # sequence: a condition over B and first. (A)
     between = fields.String(load_default=None)  # sequence: a record meeting it between A and B
     deadline_from = fields.String(load_default=None)
+    look_back = Duration(load_default=None)  # absence: how far back steps before arming count
     period = PeriodField(load_default=None)
     expect = fields.String(load_default=None)
     done_at = fields.String(load_default=None)
@@ -333,6 +334,8 @@ class RuleSchema(Strict):
             raise ValidationError({"bands": ["a windowed rule needs at least one band"]})
         if kind is Kind.ABSENCE and not (data.get("expect") or data.get("done_at")):
             raise ValidationError({"expect": ["an absence rule needs expect or done_at"]})
+        if data.get("look_back") and kind is not Kind.ABSENCE:
+            raise ValidationError({"look_back": ["only absence rules have it"]})
         if kind is Kind.ABSENCE and isinstance(data.get("period"), str):
             raise ValidationError({"period": ["an absence period is {amount, unit}"]})
 
