@@ -113,7 +113,7 @@ def compile_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule
 
         rate = compile_rate(rule, named)
     first_filter = checked(rule.first, "first") if rule.first else None
-    key_paths = [("key", rule.key), ("same", rule.same)]
+    key_paths = [("key", rule.key), ("same", rule.same), ("step_key", rule.step_key)]
     if rule.rate is not None:
         key_paths += [("group", rule.rate.group), ("peers", rule.rate.peers)]
         key_paths += [("mode_of", (rule.rate.mode_of,))] if rule.rate.mode_of else []

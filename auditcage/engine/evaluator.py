@@ -92,13 +92,13 @@ class Evaluator:
         # and one list per rule would hold every record 28 times. A key_where rule has its own.
         self._seen: dict[tuple[str, str], list[tuple[Record, Derived]]] = defaultdict(list)
         self._absence_paths = sorted(
-            {tuple(r.rule.key) for r in self._by_kind[Kind.ABSENCE] if r.key_filter is None}
+            {_step_paths(r) for r in self._by_kind[Kind.ABSENCE] if r.key_filter is None}
         )
         # How long a shared list keeps records: the longest look-back of the rules using it.
         self._look_back: dict[tuple[str, ...], timedelta] = {}
         for r in self._by_kind[Kind.ABSENCE]:
             if r.key_filter is None:
-                paths = tuple(r.rule.key)
+                paths = _step_paths(r)
                 self._look_back[paths] = max(self._look_back.get(paths, SEEN_HORIZON), _look(r))
         # Ids of hits emitted earlier that a record arriving out of event-time order has since
         # superseded (a sorted replay would not produce them). The caller marks them; hits are
@@ -149,7 +149,7 @@ class Evaluator:
                 for key in keys:
                     self._remember(("", key), record, derived, self._look_back[paths])
             for rule in self._by_kind[Kind.ABSENCE]:
-                keys = keys_by_paths.get(tuple(rule.rule.key)) if rule.key_filter is None else None
+                keys = keys_by_paths.get(_step_paths(rule)) if rule.key_filter is None else None
                 self._absence_step(rule, env, record, derived, applies(rule), keys)
         for rule in self._by_kind[Kind.RATE]:
             if applies(rule):
@@ -489,6 +489,8 @@ class Evaluator:
             for armed in self._armed.get((rule.uid, key), ()):
                 if armed.event.record_id != record["record_id"]:
                     self._complete(rule, armed, record, derived)
+        if rule.rule.step_key:  # armed on its own paths, completed by the step's (two-path key)
+            keys = _relabel(key_values(record, derived, rule.rule.key), rule.rule.step_key)
         if not keys or not arms:
             return
         start = rule.deadline_from(env) if rule.deadline_from is not None else record["action_time"]
@@ -678,6 +680,20 @@ def _latest_before(firsts: list[Event], t: datetime, within: timedelta) -> Event
     end = bisect_left(times, t)
     start = bisect_left(times, t - within)
     return firsts[end - 1] if end > start else None
+
+
+def _step_paths(rule: CompiledRule) -> tuple[str, ...]:
+    """The paths later records (the expected steps) are keyed by: step_key, else key."""
+    return tuple(rule.rule.step_key or rule.rule.key)
+
+
+def _relabel(keys: list[str], paths: tuple[str, ...]) -> list[str]:
+    """Keys of the arming record's paths written with the step's paths, so the two match."""
+    out = []
+    for key in keys:
+        values = [part.partition("=")[2] for part in key.split(";")]
+        out.append(";".join(f"{p}={v}" for p, v in zip(paths, values, strict=True)))
+    return out
 
 
 def _look(rule: CompiledRule) -> timedelta:

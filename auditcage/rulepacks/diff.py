@@ -26,6 +26,7 @@ MAJOR_FIELDS = (
     "between",
     "deadline_from",
     "look_back",
+    "step_key",
     "period",
     "expect",
     "done_at",

@@ -232,6 +232,9 @@ class Rule:
     # absence: how long the records of a key are kept for a step made before its arming record
     # (None: the engine's default, evaluator.SEEN_HORIZON)
     look_back: timedelta | None = None
+    # absence: the paths of the expected step that equal `key` of the arming record (a decide's
+    # serial_no for a release's related_serial_no); empty: the same paths as key
+    step_key: tuple[str, ...] = ()
     period: Period | None = None  # absence: how long until due
     expect: str | None = None  # absence: the condition a later record of the key meets
     done_at: str | None = None  # absence: expression giving when the expected step happened

@@ -206,6 +206,7 @@ def _load_rule(
         between=data["between"],
         deadline_from=data["deadline_from"],
         look_back=data["look_back"],
+        step_key=tuple(data["step_key"]),
         period=Period(**data["period"]) if isinstance(data["period"], dict) else None,
         rate=_rate_spec(data) if data["kind"] is Kind.RATE else None,
         ledger=_ledger_spec(data["ledger"]) if data["kind"] is Kind.LEDGER else None,
