@@ -44,6 +44,7 @@ class CompiledRule:
     ledger: Any = None  # kind ledger: its engine.ledgers.LedgerProgram
     reset: Predicate | None = None  # windowed: a counted record meeting reset_when empties it
     match: Predicate | None = None  # sequence: B (the record) and A (first.) must meet it
+    between: Predicate | None = None  # sequence: a record between A and B that cancels them
 
     @functools.cached_property
     def uid(self) -> str:
@@ -112,7 +113,7 @@ def compile_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule
 
         rate = compile_rate(rule, named)
     first_filter = checked(rule.first, "first") if rule.first else None
-    key_paths = [("key", rule.key), ("same", rule.same)]
+    key_paths = [("key", rule.key), ("same", rule.same), ("step_key", rule.step_key)]
     if rule.rate is not None:
         key_paths += [("group", rule.rate.group), ("peers", rule.rate.peers)]
         key_paths += [("mode_of", (rule.rate.mode_of,))] if rule.rate.mode_of else []
@@ -155,6 +156,7 @@ def compile_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule
         key_split=key_split,
         reset=predicate(rule.reset_when, "reset_when") if rule.reset_when else None,
         match=predicate(rule.match, "match", first=True) if rule.match else None,
+        between=predicate(rule.between, "between") if rule.between else None,
     )
 
 

@@ -34,6 +34,9 @@ from auditcage.rulepacks.model import Kind, Status
 
 Derived = Mapping[str, Any]
 Record = Mapping[str, Any]
+SEEN_PER_KEY = 64  # a business item has a handful of steps; a key with more keeps its latest
+# Default look-back of absence rules for steps made before their arming record (rule look_back).
+SEEN_HORIZON = timedelta(days=90)
 MEASURES = {Kind.COUNT: Measure.COUNT, Kind.DISTINCT: Measure.DISTINCT, Kind.SUM: Measure.SUM}
 
 
@@ -52,6 +55,9 @@ class _SequenceKey:
     thens: list[Event] = field(default_factory=list)
     matched: set[str] = field(default_factory=set)  # B record_ids that fired
     records: dict[str, tuple[Record, Derived]] = field(default_factory=dict)
+    # `between` sequences: the records that cancel a pair, and each fired B's (A, severity)
+    betweens: list[Event] = field(default_factory=list)
+    fired: dict[str, tuple[Event, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,8 +92,14 @@ class Evaluator:
         # and one list per rule would hold every record 28 times. A key_where rule has its own.
         self._seen: dict[tuple[str, str], list[tuple[Record, Derived]]] = defaultdict(list)
         self._absence_paths = sorted(
-            {tuple(r.rule.key) for r in self._by_kind[Kind.ABSENCE] if r.key_filter is None}
+            {_step_paths(r) for r in self._by_kind[Kind.ABSENCE] if r.key_filter is None}
         )
+        # How long a shared list keeps records: the longest look-back of the rules using it.
+        self._look_back: dict[tuple[str, ...], timedelta] = {}
+        for r in self._by_kind[Kind.ABSENCE]:
+            if r.key_filter is None:
+                paths = _step_paths(r)
+                self._look_back[paths] = max(self._look_back.get(paths, SEEN_HORIZON), _look(r))
         # Ids of hits emitted earlier that a record arriving out of event-time order has since
         # superseded (a sorted replay would not produce them). The caller marks them; hits are
         # never deleted.
@@ -124,17 +136,20 @@ class Evaluator:
                     hits.extend(self._window_step(rule, env, record, derived))
         for rule in self._by_kind[Kind.SEQUENCE]:
             is_first = rule.uid + FIRST in matched
-            if is_first or applies(rule):
-                hits.extend(self._sequence_step(rule, record, derived, is_first, applies(rule)))
+            is_between = rule.between is not None and rule.between(env)
+            if is_first or is_between or applies(rule):
+                hits.extend(
+                    self._sequence_step(rule, record, derived, is_first, applies(rule), is_between)
+                )
         if self._by_kind[Kind.ABSENCE]:
             keys_by_paths = {
                 paths: key_values(record, derived, paths) for paths in self._absence_paths
             }
-            for keys in keys_by_paths.values():
+            for paths, keys in keys_by_paths.items():
                 for key in keys:
-                    self._remember(("", key), record, derived)
+                    self._remember(("", key), record, derived, self._look_back[paths])
             for rule in self._by_kind[Kind.ABSENCE]:
-                keys = keys_by_paths.get(tuple(rule.rule.key)) if rule.key_filter is None else None
+                keys = keys_by_paths.get(_step_paths(rule)) if rule.key_filter is None else None
                 self._absence_step(rule, env, record, derived, applies(rule), keys)
         for rule in self._by_kind[Kind.RATE]:
             if applies(rule):
@@ -321,7 +336,13 @@ class Evaluator:
     # --- sequences (Q) ------------------------------------------------------------------------
 
     def _sequence_step(
-        self, rule: CompiledRule, record: Record, derived: Derived, is_first: bool, is_then: bool
+        self,
+        rule: CompiledRule,
+        record: Record,
+        derived: Derived,
+        is_first: bool,
+        is_then: bool,
+        is_between: bool = False,
     ) -> list[HitDraft]:
         spec = rule.rule
         assert spec.within is not None
@@ -335,28 +356,66 @@ class Evaluator:
         )
         for key in key_values(record, derived, (*spec.key, *spec.same)):
             state = self._sequences[(rule.uid, key)]
+            if is_between:
+                self._between(rule, key, state, event, (record, derived))
             pick = functools.partial(self._matching_first, rule)
             for first, then in _pair(
                 state, event, (record, derived), is_first, is_then, spec.within, pick
             ):
-                hits.append(self._sequence_hit(rule, key, first, then, state))
+                hit = self._sequence_hit(rule, key, first, then, state)
+                if rule.between is not None:
+                    state.fired[then.record_id] = (first, hit.severity)
+                    self.superseded.discard(hit.id)
+                hits.append(hit)
             _prune_sequence(state, spec.within)
         return hits
 
+    def _between(
+        self,
+        rule: CompiledRule,
+        key: str,
+        state: _SequenceKey,
+        event: Event,
+        seen: tuple[Record, Derived],
+    ) -> None:
+        """Keep a record meeting `between`; one arriving late (out of event-time order) inside
+        a fired pair supersedes its hit, as a sorted replay would not have produced it."""
+        state.records[event.record_id] = seen
+        insort(state.betweens, event)
+        for then_id, (first, severity) in list(state.fired.items()):
+            then_time = state.records[then_id][0]["action_time"]
+            if first.record_id != event.record_id and first.time <= event.time < then_time:
+                self.superseded.add(hit_id(rule.rule.id, rule.rule.sub, key, then_id, severity))
+                del state.fired[then_id]
+                state.matched.discard(then_id)
+
     def _matching_first(self, rule: CompiledRule, state: _SequenceKey, then: Event) -> Event | None:
         """The latest A in [B.time − within, B.time) — with `match`, the latest that meets it
-        together with B (B the record, A as first.)."""
+        together with B (B the record, A as first.); with `between`, none when a record meeting
+        it lies in [A.time, B.time) (an earlier A would enclose that record too)."""
         within = rule.rule.within
         assert within is not None
         if rule.match is None:
-            return _latest_before(state.firsts, then.time, within)
-        times = [e.time for e in state.firsts]
-        start, end = bisect_left(times, then.time - within), bisect_left(times, then.time)
-        record, derived = state.records[then.record_id]
-        for first in reversed(state.firsts[start:end]):
-            if rule.match(Env(record, derived, self.ctx, state.records[first.record_id])):
-                return first
-        return None
+            found = _latest_before(state.firsts, then.time, within)
+        else:
+            found = None
+            times = [e.time for e in state.firsts]
+            start, end = bisect_left(times, then.time - within), bisect_left(times, then.time)
+            record, derived = state.records[then.record_id]
+            for first in reversed(state.firsts[start:end]):
+                if rule.match(Env(record, derived, self.ctx, state.records[first.record_id])):
+                    found = first
+                    break
+        if (
+            found is not None
+            and rule.between is not None
+            and any(
+                found.time <= c.time < then.time and c.record_id != found.record_id
+                for c in state.betweens
+            )
+        ):
+            return None
+        return found
 
     def _sequence_hit(
         self, rule: CompiledRule, key: str, first: Event, then: Event, state: _SequenceKey
@@ -400,10 +459,16 @@ class Evaluator:
     def _seen_scope(self, rule: CompiledRule) -> str:
         return rule.uid if rule.key_filter is not None else ""
 
-    def _remember(self, scope_key: tuple[str, str], record: Record, derived: Derived) -> None:
+    def _remember(
+        self,
+        scope_key: tuple[str, str],
+        record: Record,
+        derived: Derived,
+        horizon: timedelta = SEEN_HORIZON,
+    ) -> None:
         seen = self._seen[scope_key]
         seen.append((record, derived))
-        _prune_seen(seen)
+        _prune_seen(seen, horizon)
 
     def _absence_step(
         self,
@@ -419,11 +484,13 @@ class Evaluator:
         if keys is None:
             keys = rule.keys(env)
             for key in keys:
-                self._remember((self._seen_scope(rule), key), record, derived)
+                self._remember((self._seen_scope(rule), key), record, derived, _look(rule))
         for key in keys:  # a later record may complete an armed deadline of its key
             for armed in self._armed.get((rule.uid, key), ()):
                 if armed.event.record_id != record["record_id"]:
                     self._complete(rule, armed, record, derived)
+        if rule.rule.step_key:  # armed on its own paths, completed by the step's (two-path key)
+            keys = _relabel(key_values(record, derived, rule.rule.key), rule.rule.step_key)
         if not keys or not arms:
             return
         start = rule.deadline_from(env) if rule.deadline_from is not None else record["action_time"]
@@ -615,14 +682,29 @@ def _latest_before(firsts: list[Event], t: datetime, within: timedelta) -> Event
     return firsts[end - 1] if end > start else None
 
 
-SEEN_PER_KEY = 64  # a business item has a handful of steps; a key with more keeps its latest
-SEEN_HORIZON = timedelta(days=90)
+def _step_paths(rule: CompiledRule) -> tuple[str, ...]:
+    """The paths later records (the expected steps) are keyed by: step_key, else key."""
+    return tuple(rule.rule.step_key or rule.rule.key)
 
 
-def _prune_seen(seen: list[tuple[Record, Derived]]) -> None:
+def _relabel(keys: list[str], paths: tuple[str, ...]) -> list[str]:
+    """Keys of the arming record's paths written with the step's paths, so the two match."""
+    out = []
+    for key in keys:
+        values = [part.partition("=")[2] for part in key.split(";")]
+        out.append(";".join(f"{p}={v}" for p, v in zip(paths, values, strict=True)))
+    return out
+
+
+def _look(rule: CompiledRule) -> timedelta:
+    """An absence rule's look-back for steps before their arming record (rule field look_back)."""
+    return rule.rule.look_back or SEEN_HORIZON
+
+
+def _prune_seen(seen: list[tuple[Record, Derived]], horizon: timedelta = SEEN_HORIZON) -> None:
     newest = seen[-1][0]["action_time"]
-    if len(seen) > SEEN_PER_KEY or seen[0][0]["action_time"] < newest - SEEN_HORIZON:
-        kept = [s for s in seen if s[0]["action_time"] >= newest - SEEN_HORIZON][-SEEN_PER_KEY:]
+    if len(seen) > SEEN_PER_KEY or seen[0][0]["action_time"] < newest - horizon:
+        kept = [s for s in seen if s[0]["action_time"] >= newest - horizon][-SEEN_PER_KEY:]
         seen[:] = kept
 
 
@@ -648,9 +730,15 @@ def _prune_sequence(state: _SequenceKey, within: timedelta) -> None:
     horizon = newest - within * 2
     keep_firsts = [e for e in state.firsts if e.time >= horizon]
     keep_thens = [e for e in state.thens if e.time >= horizon]
-    if len(keep_firsts) == len(state.firsts) and len(keep_thens) == len(state.thens):
+    keep_betweens = [e for e in state.betweens if e.time >= horizon]
+    if (len(keep_firsts), len(keep_thens), len(keep_betweens)) == (
+        len(state.firsts),
+        len(state.thens),
+        len(state.betweens),
+    ):
         return
-    kept = {e.record_id for e in (*keep_firsts, *keep_thens)}
-    state.firsts, state.thens = keep_firsts, keep_thens
+    kept = {e.record_id for e in (*keep_firsts, *keep_thens, *keep_betweens)}
+    state.firsts, state.thens, state.betweens = keep_firsts, keep_thens, keep_betweens
     state.records = {k: v for k, v in state.records.items() if k in kept}
     state.matched &= kept
+    state.fired = {k: v for k, v in state.fired.items() if k in kept}

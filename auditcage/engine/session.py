@@ -53,8 +53,8 @@ class Engine:
                 spans.append(rule.within * 2)
             if rule.window is not None and rule.within is not None:  # a counted B and its A
                 spans.append(rule.window * 2 + rule.within)
-            if rule.kind is Kind.ABSENCE:
-                spans.append(ABSENCE_HORIZON)
+            if rule.kind is Kind.ABSENCE:  # and the steps before the arming it looks back to
+                spans.append(max(ABSENCE_HORIZON, rule.look_back or ABSENCE_HORIZON))
             if rule.kind is Kind.RATE:  # the open period, the previous one and its history
                 spans.append(rates.horizon(rule))
         return max(spans)

@@ -226,7 +226,15 @@ class Rule:
     within: timedelta | None = None  # sequence: T
     same: tuple[str, ...] = ()  # sequence: fields that must be equal on A and B besides the key
     match: str | None = None  # sequence: a condition over B and A (first.) the pair must meet
+    # sequence: a record of the key meeting it in [A.time, B.time) cancels the pair (A, B)
+    between: str | None = None
     deadline_from: str | None = None  # absence: the field giving the start (default action_time)
+    # absence: how long the records of a key are kept for a step made before its arming record
+    # (None: the engine's default, evaluator.SEEN_HORIZON)
+    look_back: timedelta | None = None
+    # absence: the paths of the expected step that equal `key` of the arming record (a decide's
+    # serial_no for a release's related_serial_no); empty: the same paths as key
+    step_key: tuple[str, ...] = ()
     period: Period | None = None  # absence: how long until due
     expect: str | None = None  # absence: the condition a later record of the key meets
     done_at: str | None = None  # absence: expression giving when the expected step happened

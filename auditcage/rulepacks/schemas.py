@@ -271,7 +271,10 @@ class RuleSchema(Strict):
     within = Duration(load_default=None)
     same = KeyList(load_default=())
     match = fields.String(load_default=None)  # sequence: a condition over B and first. (A)
+    between = fields.String(load_default=None)  # sequence: a record meeting it between A and B
     deadline_from = fields.String(load_default=None)
+    look_back = Duration(load_default=None)  # absence: how far back steps before arming count
+    step_key = KeyList(load_default=())  # absence: the step's paths matching `key` on the arming
     period = PeriodField(load_default=None)
     expect = fields.String(load_default=None)
     done_at = fields.String(load_default=None)
@@ -321,8 +324,9 @@ class RuleSchema(Strict):
             self._paired_window(data)
         elif data.get("reset_when"):
             raise ValidationError({"reset_when": ["only count, distinct and sum rules have it"]})
-        if data.get("match") and kind is not Kind.SEQUENCE:
-            raise ValidationError({"match": ["only sequence rules have it"]})
+        for name in ("match", "between"):
+            if data.get(name) and kind is not Kind.SEQUENCE:
+                raise ValidationError({name: ["only sequence rules have it"]})
         if kind is not Kind.LEDGER and data.get("ledger"):
             raise ValidationError({"ledger": ["only ledger rules have it"]})
         if data.get("bands") and kind not in (Kind.COUNT, Kind.DISTINCT, Kind.SUM):
@@ -331,6 +335,13 @@ class RuleSchema(Strict):
             raise ValidationError({"bands": ["a windowed rule needs at least one band"]})
         if kind is Kind.ABSENCE and not (data.get("expect") or data.get("done_at")):
             raise ValidationError({"expect": ["an absence rule needs expect or done_at"]})
+        for name in ("look_back", "step_key"):
+            if data.get(name) and kind is not Kind.ABSENCE:
+                raise ValidationError({name: ["only absence rules have it"]})
+        if data.get("step_key") and len(data["step_key"]) != len(data.get("key") or ()):
+            raise ValidationError({"step_key": ["one path for each path of key"]})
+        if data.get("step_key") and data.get("key_where"):
+            raise ValidationError({"step_key": ["not with key_where"]})
         if kind is Kind.ABSENCE and isinstance(data.get("period"), str):
             raise ValidationError({"period": ["an absence period is {amount, unit}"]})
 
