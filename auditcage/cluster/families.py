@@ -15,6 +15,10 @@ part of the records of the record's other keys.
 
 Not partitionable by key, each for a reason:
 - event rules (P, J) are stateless: the family EVENT, grouped by a hash of the record_id;
+- an absence rule with a `step_key` arms on its `key` paths and is completed by records keyed
+  on its `step_key` paths (VIO-15(a): a release names the decided item in related_serial_no):
+  its family is keyed on the step paths, and an arming record joins the group of its `key`
+  values written with those paths, as the evaluator keys it;
 - `key_near` rules merge neighbouring hash values into one key, so the whole rule is one
   group (`near:<rule uid>`);
 - rate and ledger rules judge populations and reference rows across every key: they run once
@@ -44,6 +48,9 @@ class Family:
     name: str  # the key paths joined by ";", EVENT, or "near:<rule uid>"
     paths: tuple[str, ...]  # the key paths its groups are keyed on (empty for EVENT)
     rules: tuple[CompiledRule, ...]
+    # step_key rules: the paths they arm on; a record's values there join it to the group of
+    # the same values under `paths`
+    arm_paths: tuple[str, ...] = ()
 
     @property
     def whole(self) -> bool:
@@ -66,23 +73,27 @@ class FamilyPlan:
 
 def plan_families(rules: Sequence[CompiledRule]) -> FamilyPlan:
     """The families of a compiled ruleset, in a stable order (by name)."""
-    by_name: dict[str, tuple[tuple[str, ...], list[CompiledRule]]] = {}
+    by_name: dict[str, tuple[tuple[str, ...], tuple[str, ...], list[CompiledRule]]] = {}
     batch: list[CompiledRule] = []
     for rule in rules:
         kind = rule.rule.kind
         if kind in BATCH_KINDS:
             batch.append(rule)
             continue
-        paths = tuple(rule.rule.key)
+        paths, arm_paths = tuple(rule.rule.key), ()
         if kind is Kind.EVENT:
             name, paths = EVENT, ()
         elif rule.rule.key_near:
             name = f"near:{rule.uid}"
+        elif kind is Kind.ABSENCE and rule.rule.step_key and rule.rule.step_key != rule.rule.key:
+            arm_paths, paths = paths, tuple(rule.rule.step_key)
+            name = f"{';'.join(arm_paths)}>{';'.join(paths)}"
         else:
             name = ";".join(paths)
-        by_name.setdefault(name, (paths, []))[1].append(rule)
+        by_name.setdefault(name, (paths, arm_paths, []))[2].append(rule)
     families = tuple(
-        Family(name, paths, tuple(members)) for name, (paths, members) in sorted(by_name.items())
+        Family(name, paths, tuple(members), arm_paths)
+        for name, (paths, arm_paths, members) in sorted(by_name.items())
     )
     return FamilyPlan(families, tuple(batch))
 
@@ -99,12 +110,29 @@ def group_keys(
     """
     if family.name == EVENT:  # stateless: one "key" per record, spread by its bucket
         return [str(record["record_id"])]
-    keys = key_values(record, {}, family.paths)
-    if not keys:
-        keys = key_values(record, derived(), family.paths)
+    keys = _keys(record, derived, family.paths)
+    if family.arm_paths:
+        armed = _keys(record, derived, family.arm_paths)
+        keys += [k for k in _relabel(armed, family.paths) if k not in keys]
     if family.whole:
         return ["*"] if keys else []
     return keys
+
+
+def _keys(
+    record: Mapping[str, Any], derived: Callable[[], Mapping[str, Any]], paths: tuple[str, ...]
+) -> list[str]:
+    keys = key_values(record, {}, paths)
+    return keys or key_values(record, derived(), paths)
+
+
+def _relabel(keys: list[str], paths: tuple[str, ...]) -> list[str]:
+    """`a=1;b=2` as `x=1;y=2` for paths (x, y): an arming key as the step's key."""
+    out = []
+    for key in keys:
+        values = [part.partition("=")[2] for part in key.split(";")]
+        out.append(";".join(f"{p}={v}" for p, v in zip(paths, values, strict=True)))
+    return out
 
 
 def bucket_of(family: Family, key: str, buckets: int = KEY_BUCKETS) -> int:

@@ -68,3 +68,24 @@ def test_partitioned_hits_are_the_default_engines_for_any_bucket_count(
     assert sorted(result.hits["line"]) == sorted(default_lines)
     fired = set(result.hits["rule_id"])
     assert {"ACC-05", "ACC-06", "VEH-01", "CP-19"} <= fired  # lists, key_near, a ledger
+
+
+def test_an_absence_armed_on_one_path_and_completed_on_another_is_judged_in_one_group(
+    tmp_path: Path,
+) -> None:
+    """VIO-15(a) arms on a release's related_serial_no and is met by the decide of that
+    serial: both records reach the group of that value, under the step's path."""
+    from auditcage.demo.scenario import generate
+    from auditcage.demo.writer import write_scenario
+
+    province = generate(seed=7, records_target=200, plants=["VIO-15"])
+    reference_dir, records_path = write_scenario(province, tmp_path)
+    out = io.BytesIO()
+    replay([records_path], reference_dir=reference_dir, hits_out=out, rules_dir=RULES)
+    ruleset, compiled = load_rules(RULES)
+    records = [r for _, _, r in valid_records([records_path], ReplaySummary())]
+    engine = build_engine(ruleset, compiled, index_from_directory(reference_dir))
+    ctx = GroupContext.of(engine, as_of_of(records, None), 5)
+    result = run_partitioned(ctx, records, run_local)
+    assert sorted(result.hits["line"]) == sorted(out.getvalue().decode().splitlines())
+    assert "a" in set(result.hits.loc[result.hits["rule_id"] == "VIO-15", "sub"])
