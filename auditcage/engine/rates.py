@@ -59,7 +59,6 @@ only, never emitted. `horizon()` covers the open period, the previous one and it
 from __future__ import annotations
 
 import functools
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -67,14 +66,13 @@ from datetime import date, datetime, time, timedelta
 from itertools import product
 from typing import Any, NamedTuple
 
-import numpy as np
 import pandas as pd
 
 from auditcage import clock
-from auditcage.engine.compile_pandas import Mask, compile_pandas
 from auditcage.engine.compile_python import Env, compile_python
 from auditcage.engine.hits import HitDraft, hit_id
 from auditcage.engine.messages import render
+from auditcage.engine.rate_stats import GroupStatistics, group_statistics
 from auditcage.rulepacks.check import CheckError, check
 from auditcage.rulepacks.fields import NUMBER, FieldInfo
 from auditcage.rulepacks.functions import EvalContext
@@ -227,8 +225,8 @@ class RateProgram:
     numerator: Callable[[Env], bool] | None
     subsets: tuple[Callable[[Env], bool], ...]
     values: tuple[Callable[[Env], Any], ...]
-    fires: Mask
-    severities: tuple[tuple[Mask, Severity], ...]
+    fires: Callable[[Env], bool]  # over the statistics of one group (see _close)
+    severities: tuple[tuple[Callable[[Env], bool], Severity], ...]
 
 
 def compile_rate(rule: Rule, lists: Mapping[str, Sequence[str]]) -> RateProgram:
@@ -237,12 +235,12 @@ def compile_rate(rule: Rule, lists: Mapping[str, Sequence[str]]) -> RateProgram:
     assert spec is not None
     named = {name: list(items) for name, items in lists.items()}
 
-    def over_statistics(text: str, where: str, *, severity: bool) -> Mask:
+    def over_statistics(text: str, where: str, *, severity: bool) -> Callable[[Env], bool]:
         names = {
             n: FieldInfo(n, NUMBER, source="computed") for n in statistics(spec, severity=severity)
         }
         try:
-            return compile_pandas(check(text, lists=named, names=names))
+            return compile_python(check(text, lists=named, names=names))
         except CheckError as error:
             error.rule_field = where  # type: ignore[attr-defined]
             raise
@@ -472,54 +470,45 @@ class RateBook:
         if not rows:
             self._results[rule.uid][period.start] = {}
             return []
-        frame, stats = self.statistics(rule, period.start, rows)
-        qualifying = stats["n"] >= spec.n_min
-        fires = program.fires(stats, self.ctx) & (stats["n"] >= 1)
-        fired = fires & qualifying
-        stats["consecutive"] = [
-            self._consecutive(rule, period.start, key) if hit else 0.0
-            for key, hit in zip(stats["key"], fired, strict=True)
-        ]
-        severity = pd.Series(rule.rule.severity.value, index=stats.index, dtype=object)
-        for mask, band in program.severities:
-            holds = mask(stats, self.ctx)
-            better = holds & (severity.map(_RANK) > band.rank)
-            severity[better] = band.value
-        blue = fires & ~qualifying & (spec.below_n_min == "blue")
-        severity[blue] = Severity.BLUE.value
-        outcomes = {
-            key: _Outcome(n, count, _number(rate), bool(hit), sev if hit else None)
-            for key, n, count, rate, hit, sev in zip(
-                stats["key"],
-                stats["n"],
-                stats["count"],
-                stats["rate"],
-                fired,
-                severity,
-                strict=True,
+        stats = self._group_statistics(rule, period.start, rows)
+        default = rule.rule.severity.value
+        outcomes: dict[str, _Outcome] = {}
+        judged: list[tuple[str, str]] = []  # (key, severity) of the groups that make a hit
+        for key in stats.keys:
+            figures = stats.figures[key]
+            env = Env(figures, figures, self.ctx)
+            n = figures["n"] or 0.0
+            qualifying = n >= spec.n_min
+            fires = n >= 1 and bool(program.fires(env))
+            fired = fires and qualifying
+            figures["consecutive"] = self._consecutive(rule, period.start, key) if fired else 0.0
+            severity = default
+            for test, band in program.severities:
+                if _RANK[severity] > band.rank and test(env):
+                    severity = band.value
+            if fires and not qualifying and spec.below_n_min == "blue":
+                severity = Severity.BLUE.value
+                judged.append((key, severity))
+            elif fired:
+                judged.append((key, severity))
+            outcomes[key] = _Outcome(
+                n, figures["count"] or 0.0, figures["rate"], fired, severity if fired else None
             )
-        }
         previous = self._results[rule.uid].get(previous_start(period.start, spec.period), {})
         self._results[rule.uid][period.start] = outcomes
         if not self._eligible(spec, period.start):
             return []
-        evidence = frame.sort_values(["time", "record_id"]).groupby("key", sort=False)
         hits: list[HitDraft] = []
-        for index in stats.index[(fired | blue).to_numpy()]:
-            key, sev = stats.at[index, "key"], str(severity[index])
+        for key, severity in judged:
             before = previous.get(key)
             upgrade = (
                 before is not None
                 and before.fired
-                and _RANK[before.severity or "blue"] > _RANK[sev]
+                and _RANK[before.severity or "blue"] > _RANK[severity]
             )
             if spec.period == "rolling_30d" and before is not None and before.fired and not upgrade:
                 continue  # still firing: reported when it started
-            hits.append(
-                self._hit(
-                    rule, period, stats.loc[index], sev, evidence.get_group(key), upgrade, late
-                )
-            )
+            hits.append(self._hit(rule, period, stats, key, severity, upgrade, late))
         new = {hit.id: hit for hit in hits}
         self.superseded.update(period.emitted - set(new))
         self.superseded.difference_update(new)
@@ -544,162 +533,49 @@ class RateBook:
     def statistics(
         self, rule: Any, start: datetime, rows: list[_Row]
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The exploded rows, and one row of statistics per group (column `key` + the names)."""
-        spec: RateSpec = rule.rate.spec
-        width = len(spec.group)
-        by_record = spec.count_by == "record_id"
-        exploded = [
-            (
-                ";".join(parts),
-                *parts,
-                row.record_id if by_record else (row.serial_no or row.record_id),
-                row.numerator,
-                row.peer,
-                row.time,
-                row.record_id,
-                row.serial_no,
-            )
-            for row in rows
-            for parts in row.groups
-        ]
-        parts_columns = [f"g{i}" for i in range(width)]
+        """For tools and tests: the rows exploded per group, and one row of statistics per group
+        (column `key`, `peer`, and the names, NaN where undefined)."""
+        stats = self._group_statistics(rule, start, rows)
         frame = pd.DataFrame.from_records(
-            exploded,
-            columns=[
-                "key",
-                *parts_columns,
-                "item",
-                "num",
-                "peer",
-                "time",
-                "record_id",
-                "serial_no",
-            ],
+            [(key, *row) for key in stats.keys for row in stats.evidence[key]],
+            columns=["key", "time", "record_id", "serial_no"],
         )
-        n = frame.groupby("key", sort=True)["item"].nunique()
-        count = frame[frame["num"]].groupby("key")["item"].nunique().reindex(n.index, fill_value=0)
-        stats = pd.DataFrame({"n": n.astype("float64"), "count": count.astype("float64")})
-        stats["rate"] = stats["count"] / stats["n"]
-        stats["value"] = stats[spec.compare]
-        peers = (
-            frame.dropna(subset=["peer"]).groupby(["key", "peer"]).size().reset_index(name="size")
-        )
-        peers = peers.sort_values(["key", "size", "peer"], ascending=[True, False, True])
-        stats["peer"] = peers.drop_duplicates("key").set_index("key")["peer"].reindex(stats.index)
-        firsts = frame.drop_duplicates("key").set_index("key")[parts_columns]
-        for name, paths in spec.totals:
-            columns = [parts_columns[spec.group.index(p)] for p in paths]
-            totals = frame.groupby(columns)["item"].nunique()
-            looked_up = [
-                totals[tuple(v) if len(columns) > 1 else v[0]]
-                for v in firsts.loc[stats.index, columns].itertuples(index=False)
-            ]
-            stats[name] = pd.Series(looked_up, index=stats.index, dtype="float64")
-            stats[f"share_{name}"] = stats["n"] / stats[name]
-        self._peer_statistics(stats, spec)
-        previous = self._results[rule.uid].get(previous_start(start, spec.period), {})
-        stats["previous_n"] = [_prev(previous, k, "n") for k in stats.index]
-        stats["previous_count"] = [_prev(previous, k, "count") for k in stats.index]
-        stats["previous_rate"] = [_prev(previous, k, "rate") for k in stats.index]
-        stats["diff_previous"] = stats["rate"] - stats["previous_rate"]
-        self._subset_statistics(stats, frame, rows, spec)
-        self._group_values(stats, rows, spec)
-        if spec.history:
-            self._history_statistics(stats, rule.uid, spec, start)
-        numeric = [c for c in stats.columns if c != "peer"]
-        stats[numeric] = stats[numeric].astype("float64").round(9)
-        stats = stats.rename_axis("key").reset_index()
-        return frame, stats
+        table = pd.DataFrame.from_dict(stats.figures, orient="index").astype("float64")
+        table["peer"] = pd.Series(stats.peers, dtype=object)
+        return frame, table.rename_axis("key").reset_index()
 
-    @staticmethod
-    def _subset_statistics(
-        stats: pd.DataFrame, frame: pd.DataFrame, rows: list[_Row], spec: RateSpec
-    ) -> None:
-        """<subset>_n/_count/_rate and mode_n/mode_share, over the same exploded rows."""
-        if not spec.subsets and not spec.mode_of:
-            return
-        per_row = [(row.subsets, row.modes) for row in rows for _ in row.groups]
-        for i, (name, _) in enumerate(spec.subsets):
-            inside = pd.Series([flags[i] for flags, _ in per_row], index=frame.index)
-            part = frame[inside]
-            n = part.groupby("key")["item"].nunique().reindex(stats.index, fill_value=0)
-            count = (
-                part[part["num"]]
-                .groupby("key")["item"]
-                .nunique()
-                .reindex(stats.index, fill_value=0)
-            )
-            stats[f"{name}_n"] = n.astype("float64")
-            stats[f"{name}_count"] = count.astype("float64")
-            stats[f"{name}_rate"] = stats[f"{name}_count"] / stats[f"{name}_n"].where(n > 0)
-        if spec.mode_of:
-            pairs = pd.DataFrame.from_records(
-                [
-                    (key, item, value)
-                    for (key, item), (_, modes) in zip(
-                        frame[["key", "item"]].itertuples(index=False), per_row, strict=True
-                    )
-                    for value in modes
-                ],
-                columns=["key", "item", "value"],
-            )
-            mode_n = (
-                pairs.groupby(["key", "value"])["item"].nunique().groupby(level=0).max()
-                if len(pairs)
-                else pd.Series(dtype="float64")
-            )
-            stats["mode_n"] = mode_n.reindex(stats.index, fill_value=0).astype("float64")
-            stats["mode_share"] = stats["mode_n"] / stats["n"]
+    def _group_statistics(self, rule: Any, start: datetime, rows: list[_Row]) -> GroupStatistics:
+        spec: RateSpec = rule.rate.spec
+        uid = rule.uid
+        previous = self._results[uid].get(previous_start(start, spec.period), {})
 
-    @staticmethod
-    def _group_values(stats: pd.DataFrame, rows: list[_Row], spec: RateSpec) -> None:
-        """`group_values`: the largest number each expression gave over the group's records."""
-        for i, (name, _) in enumerate(spec.group_values):
-            best: dict[str, float] = {}
-            for row in rows:
-                value = row.values[i]
-                if isinstance(value, bool) or not isinstance(value, int | float):
-                    continue
-                for parts in row.groups:
-                    key = ";".join(parts)
-                    best[key] = max(best.get(key, float(value)), float(value))
-            stats[name] = [best.get(key, math.nan) for key in stats.index]
+        def history(keys: list[str]) -> dict[str, list[float]]:
+            if spec.history_days == "active":
+                return self._active_history(keys, uid, spec, start)
+            return self._calendar_history(keys, uid, spec, start)
 
-    def _history_statistics(
-        self, stats: pd.DataFrame, uid: str, spec: RateSpec, start: datetime
-    ) -> None:
-        """The group's own value over the `history` previous known periods."""
-        values = (
-            self._active_history(stats, uid, spec, start)
-            if spec.history_days == "active"
-            else self._calendar_history(stats, uid, spec, start)
-        )
-        for name, fn in (("median", np.median), ("mean", np.mean), ("max", np.max)):
-            stats[f"history_{name}"] = [
-                float(fn(values[k])) if values[k] else math.nan for k in stats.index
-            ]
-        stats["history_periods"] = [float(len(values[k])) for k in stats.index]
+        return group_statistics(spec, rows, previous, history if spec.history else None)
 
     def _active_history(
-        self, stats: pd.DataFrame, uid: str, spec: RateSpec, start: datetime
+        self, keys: list[str], uid: str, spec: RateSpec, start: datetime
     ) -> dict[str, list[float]]:
         """The group's own previous periods with records ("the previous 30 exam days")."""
         results = self._results[uid]
         earlier = [results[s] for s in sorted(results, reverse=True) if s < start]
         values: dict[str, list[float]] = {}
-        for key in stats.index:
+        for key in keys:
             mine = [outcomes[key] for outcomes in earlier if key in outcomes][: spec.history]
             values[key] = [float(v) for o in mine if (v := getattr(o, spec.compare)) is not None]
         return values
 
     def _calendar_history(
-        self, stats: pd.DataFrame, uid: str, spec: RateSpec, start: datetime
+        self, keys: list[str], uid: str, spec: RateSpec, start: datetime
     ) -> dict[str, list[float]]:
         """The previous periods (working days only with `working`) since the group appeared;
         a known period without the group counts 0 for n and count."""
         results = self._results[uid]
         known = [results[s] for s in self._history_starts(spec, start) if s in results]
-        values: dict[str, list[float]] = {key: [] for key in stats.index}
+        values: dict[str, list[float]] = {key: [] for key in keys}
         for key, bucket in values.items():
             # newest first; the periods before the group's first appearance are unknown to it
             seen = [i for i, outcomes in enumerate(known) if key in outcomes]
@@ -724,67 +600,23 @@ class RateBook:
             starts.append(day)
         return starts
 
-    @staticmethod
-    def _peer_statistics(stats: pd.DataFrame, spec: RateSpec) -> None:
-        names = (
-            "peer_n",
-            "peer_median",
-            "peer_mean",
-            "peer_std",
-            "peer_p99",
-            "peer_min",
-            "peer_max",
-        )
-        # Plain numpy per peer pool and dicts per key: pandas' per-label drop and setitem cost
-        # ~50 µs a call, and this runs for every group of every close.
-        table: dict[str, dict[Any, float]] = {name: {} for name in names}
-        qualifying = (stats["n"] >= spec.n_min).to_numpy()
-        values, labels = stats["value"].to_numpy(dtype="float64"), stats.index.to_numpy()
-        for peer_positions in stats.groupby("peer", sort=False).indices.values():
-            pool_at = peer_positions[qualifying[peer_positions]]
-            pool, pool_labels = values[pool_at], labels[pool_at]
-            for key in labels[peer_positions]:
-                table["peer_n"][key] = 0.0
-                others = pool[pool_labels != key]
-                if not len(others):
-                    continue
-                table["peer_n"][key] = float(len(others))
-                table["peer_median"][key] = float(np.median(others))
-                table["peer_mean"][key] = float(others.mean())
-                table["peer_std"][key] = float(others.std(ddof=1)) if len(others) > 1 else math.nan
-                table["peer_p99"][key] = float(np.quantile(others, 0.99))
-                table["peer_min"][key] = float(others.min())
-                table["peer_max"][key] = float(others.max())
-        for name in names:
-            fill = 0.0 if name == "peer_n" else math.nan
-            stats[name] = pd.Series(table[name], index=stats.index, dtype="float64").fillna(fill)
-        std = stats["peer_std"].where(stats["peer_std"] > 0)
-        stats["z"] = (stats["value"] - stats["peer_mean"]) / std
-        stats["diff_median"] = stats["value"] - stats["peer_median"]
-        stats["diff_mean"] = stats["value"] - stats["peer_mean"]
-        stats["ratio_median"] = stats["value"] / stats["peer_median"].where(
-            stats["peer_median"] != 0
-        )
-
     # --- hits -----------------------------------------------------------------------------------
 
     def _hit(
         self,
         rule: Any,
         period: _Period,
-        row: pd.Series,
+        stats: GroupStatistics,
+        key: str,
         severity: str,
-        evidence: pd.DataFrame,
         upgrade: bool,
         late: bool,
     ) -> HitDraft:
         spec: RateSpec = rule.rate.spec
         r: Rule = rule.rule
-        key = str(row["key"])
         label = period_label(period.start, spec.period)
-        record_ids = list(dict.fromkeys(evidence["record_id"]))
-        serials = list(dict.fromkeys(s for s in evidence["serial_no"] if s))
-        figures = {name: _number(row[name]) for name in statistics(spec, severity=True)}
+        record_ids, serials = stats.ordered_evidence(key)
+        figures = {name: stats.figures[key].get(name) for name in statistics(spec, severity=True)}
         values = dict(part.split("=", 1) for part in key.split(";"))
         at = period.end
         extra: dict[str, Any] = {
@@ -868,19 +700,6 @@ def _values(record: Mapping[str, Any], derived: Mapping[str, Any], path: str) ->
     from auditcage.engine.compiled import key_values
 
     return tuple(v.partition("=")[2] for v in key_values(record, derived, (path,)))
-
-
-def _prev(previous: Mapping[str, _Outcome], key: str, name: str) -> float:
-    outcome = previous.get(key)
-    value = getattr(outcome, name) if outcome is not None else None
-    return math.nan if value is None else float(value)
-
-
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return None if math.isnan(number) else number
 
 
 def _pct(value: float | None) -> str | None:
