@@ -45,6 +45,7 @@ class RowLike(Protocol):
     subsets: tuple[bool, ...]
     modes: tuple[str, ...]
     values: tuple[Any, ...]
+    population: tuple[tuple[tuple[str, ...], ...], ...]
 
 
 class OutcomeLike(Protocol):
@@ -94,8 +95,12 @@ def group_statistics(
     best: list[dict[str, float]] = [{} for _ in spec.group_values]
     total_columns = [tuple(spec.group.index(p) for p in paths) for _, paths in spec.totals]
     total_items: list[dict[tuple[str, ...], set[str]]] = [{} for _ in spec.totals]
+    population_items: list[dict[tuple[str, ...], set[str]]] = [{} for _ in spec.population_totals]
     for row in rows:
         item = row.record_id if by_record else (row.serial_no or row.record_id)
+        for t, combinations in enumerate(row.population):
+            for parts in combinations:
+                population_items[t].setdefault(parts, set()).add(item)
         for parts in row.groups:
             key = ";".join(parts)
             group = groups.get(key)
@@ -130,6 +135,11 @@ def group_statistics(
     peers = {k: _top_peer(groups[k].peers) for k in keys}
     for (name, _), columns_of, totals in zip(spec.totals, total_columns, total_items, strict=True):
         total = [float(len(totals[tuple(groups[k].parts[c] for c in columns_of)])) for k in keys]
+        columns[name] = total
+        columns[f"share_{name}"] = [m / t for m, t in zip(n, total, strict=True)]
+    for (name, paths), totals in zip(spec.population_totals, population_items, strict=True):
+        at = [spec.group.index(p) for p in paths]
+        total = [float(len(totals[tuple(groups[k].parts[c] for c in at)])) for k in keys]
         columns[name] = total
         columns[f"share_{name}"] = [m / t for m, t in zip(n, total, strict=True)]
     columns.update(_peer_columns(keys, peers, n, value, spec.n_min))

@@ -26,7 +26,8 @@ exact):
   diff_median, diff_mean  value − peer_median, value − peer_mean
   ratio_median          value / peer_median (null when the median is 0)
   previous_n, previous_count, previous_rate, diff_previous   the same group, previous period
-  <total>, share_<total>  n of a coarser group (`totals`) and n / it
+  <total>, share_<total>  n of a coarser group (`totals`) and n / it; `population_totals` count
+                        the records that form no group too (see RateSpec)
   <subset>_n, <subset>_count, <subset>_rate   the same over a sub-population (`subsets`)
   mode_n, mode_share    items carrying the most frequent value of `mode_of`, and mode_n / n
   history_median, history_mean, history_max, history_periods   the group's own value over
@@ -115,7 +116,7 @@ _RANK = {s.value: s.rank for s in Severity}
 def statistics(spec: RateSpec, *, severity: bool = False) -> list[str]:
     """The names an expression of this rule may use (fires_when; severity_when adds more)."""
     names = list(BASE_STATISTICS)
-    for name, _ in spec.totals:
+    for name, _ in (*spec.totals, *spec.population_totals):
         names += [name, f"share_{name}"]
     for name, _ in spec.subsets:
         names += [f"{name}_n", f"{name}_count", f"{name}_rate"]
@@ -288,6 +289,7 @@ class _Row(NamedTuple):
     subsets: tuple[bool, ...] = ()
     modes: tuple[str, ...] = ()  # the record's values of `mode_of`
     values: tuple[Any, ...] = ()  # the record's `group_values`
+    population: tuple[tuple[tuple[str, ...], ...], ...] = ()  # its parts per population total
 
 
 @dataclass
@@ -352,7 +354,10 @@ class RateBook:
         program: RateProgram = rule.rate
         spec = program.spec
         groups = group_parts(record, derived, spec.group)
-        if not groups:
+        population = tuple(
+            group_parts(record, derived, paths) for _, paths in spec.population_totals
+        )
+        if not groups and not any(population):
             return []
         at = clock.to_shanghai(record["action_time"])
         start = period_start(at, spec.period)
@@ -376,6 +381,7 @@ class RateBook:
                 tuple(bool(test(env)) for test in program.subsets),
                 _values(record, derived, spec.mode_of) if spec.mode_of else (),
                 tuple(fn(env) for fn in program.values),
+                population,
             )
         )
         if period.closed and spec.period != "rolling_30d":

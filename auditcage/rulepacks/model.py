@@ -128,7 +128,10 @@ class RateSpec:
     are conditions over the statistics (engine.rates.STATISTICS); `consecutive` (the number
     of periods in a row, this one included and at most lookback + 1, in which the group
     fired) only in severity_when. `totals` names the population of a coarser group (a subset
-    of the group paths): `<name>` is its n and `share_<name>` = n / `<name>`. `staff_key`
+    of the group paths): `<name>` is its n and `share_<name>` = n / `<name>`.
+    `population_totals` are the same over the whole population, records that form no group
+    included (an operator's items with and without an agent, when the group is the pair of
+    operator and agent). `staff_key`
     (one of the group paths) names the staff member a hit is about: its unit is the hit's
     unit_code (R2 as of the hit's `at`, §0.5 item 5), else the root of R1. `subsets` name
     sub-populations (a condition each): `<name>_n`, `<name>_count`, `<name>_rate`. `mode_of`
@@ -152,6 +155,7 @@ class RateSpec:
     count_by: str = "serial_no"  # serial_no | record_id
     lookback: int = 1  # previous periods kept for consecutive / previous_*
     totals: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    population_totals: tuple[tuple[str, tuple[str, ...]], ...] = ()
     staff_key: str | None = None
     below_n_min: str = "quiet"  # quiet | blue
     subsets: tuple[tuple[str, str], ...] = ()

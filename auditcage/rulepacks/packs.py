@@ -258,6 +258,7 @@ def _rate_spec(data: dict[str, Any]) -> RateSpec:
         count_by=data["count_by"],
         lookback=data["lookback"],
         totals=data["totals"],
+        population_totals=data["population_totals"],
         staff_key=data["staff_key"],
         below_n_min=data["below_n_min"],
         subsets=data["subsets"],

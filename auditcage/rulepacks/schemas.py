@@ -14,6 +14,8 @@ Rate rules (kind rate, catalogue kind R) write, besides `when` (the population f
                              # (count, distinct, sum rules write {any: <condition>, severity})
     lookback: 1              # previous periods kept (consecutive ≤ lookback + 1, previous_*)
     totals: {examiner_total: [license.exam.examiner_ids]}   # coarser populations, shares
+    population_totals: {operator_total: [operator_id]}   # the same over every population
+                             # record, those forming no group (a null group path) included
     staff_key: license.exam.examiner_ids            # whose R2 unit the hit belongs to
     subsets: {retake: "license.exam.attempt >= 2"}  # sub-populations: retake_n, _count, _rate
     mode_of: accident.appraisals.agency_id          # mode_n, mode_share: the most frequent value
@@ -56,6 +58,7 @@ RATE_FIELDS = (
     "fires_when",
     "lookback",
     "totals",
+    "population_totals",
     "staff_key",
     "below_n_min",
     "subsets",
@@ -289,6 +292,7 @@ class RuleSchema(Strict):
     fires_when = fields.String(load_default=None)
     lookback = fields.Integer(load_default=1, validate=validate.Range(min=0, max=12))
     totals = TotalsField(load_default=())
+    population_totals = TotalsField(load_default=())
     staff_key = fields.String(load_default=None)
     below_n_min = fields.String(load_default="quiet", validate=validate.OneOf(("quiet", "blue")))
     subsets = SubsetsField(load_default=())
@@ -388,11 +392,12 @@ class RuleSchema(Strict):
             errors["numerator"] = ["a rate needs a numerator (or compare: count / n)"]
         if data.get("staff_key") and data["staff_key"] not in group:
             errors["staff_key"] = ["must be one of the group paths"]
-        for name, paths in data.get("totals") or ():
-            if not set(paths) <= group or set(paths) == group:
-                errors.setdefault("totals", []).append(
-                    f"{name}: a proper subset of the group paths"
-                )
+        for field_name in ("totals", "population_totals"):
+            for name, paths in data.get(field_name) or ():
+                if not set(paths) <= group or set(paths) == group:
+                    errors.setdefault(field_name, []).append(
+                        f"{name}: a proper subset of the group paths"
+                    )
         for name in ("key", "window", "field", "first", "within", "expect", "done_at", "bands"):
             if data.get(name):
                 errors[name] = ["not a field of rate rules"]
