@@ -1,4 +1,4 @@
-"""Rate rules (catalogue kind R, §0.3): statistics per group over closed periods, with pandas.
+"""Rate rules (catalogue kind R, §0.3): statistics per group over closed periods.
 
 Collecting. `Evaluator.process` hands every record whose population filter (`when`, exemptions
 applied) holds to `RateBook.add`, which keeps one compact row per record and period — time,
