@@ -14,7 +14,7 @@ from tests.notifications.scenario import load_province
 
 pytestmark = pytest.mark.db
 
-VIOLATION_KEY = {"Authorization": "Bearer key-violation"}
+VIOLATION_KEY = {"Authorization": "Bearer key-violation-0123456789abcdef0123"}
 
 
 @pytest.fixture
