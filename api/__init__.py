@@ -11,6 +11,7 @@ from auditcage.config import Settings
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     settings.check_secrets()
+    settings.check_intake()
     from auditcage import logs
 
     logs.configure(settings.log_level)
@@ -30,6 +31,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from api.v1 import alerts, guards, health, links, precheck, records, reference
 
     db.init_app(app, settings)
+    from api.ratelimit import IntakeLimits
+
+    app.extensions["auditcage.intake_limits"] = IntakeLimits(settings.intake_limit_per_key)
     errors.init_app(app)
     headers.init_app(app)
     guards.init_app(app)

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import functools
 import hmac
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import g, request
-from werkzeug.exceptions import Forbidden, Unauthorized
+from flask import current_app, g, request
+from werkzeug.exceptions import Forbidden, TooManyRequests, Unauthorized
 
 from api import db
+from api.ratelimit import IntakeLimits
+
+log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,6 +46,7 @@ def source_key_required(view: F) -> F:
         if source is None:
             raise Forbidden("this API key is not valid")
         g.source_system = source
+        g.source_key = presented
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
@@ -95,6 +100,31 @@ def staff_required(view: F) -> F:
         ref = db.reference_cache().index(db.session())
         g.viewer = viewer_of(ref, str(staff_id))
         g.reference = ref
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def intake_rate_limited(view: F) -> F:
+    """429 with Retry-After when one source-system key posts more often than
+    AUDITCAGE_INTAKE_LIMIT_PER_KEY a minute (api/ratelimit.py); after source_key_required."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        limits: IntakeLimits = current_app.extensions["auditcage.intake_limits"]
+        refusal = limits.check(g.source_key)
+        if refusal is not None:
+            if refusal.first:  # once per episode, not once per refused request
+                log.warning(
+                    "intake of %s throttled: more than %d requests a minute with its key",
+                    g.source_system,
+                    db.settings().intake_limit_per_key,
+                )
+            raise TooManyRequests(
+                f"more than {db.settings().intake_limit_per_key} requests a minute with this "
+                f"key; retry in {refusal.retry_after} s",
+                retry_after=refusal.retry_after,
+            )
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

@@ -93,4 +93,6 @@ def http_error(exc: HTTPException) -> ResponseReturnValue:
     if _console():
         return _page(exc.code or 500, exc.description or "")
     name = (exc.name or "error").lower().replace(" ", "_")
-    return {"error": name, "message": exc.description}, exc.code or 500
+    # Keep what the exception says beside its body: Retry-After on a 429, Allow on a 405.
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    return {"error": name, "message": exc.description}, exc.code or 500, headers

@@ -61,14 +61,17 @@ SECURITY_SCHEMES: Final[dict[str, dict[str, Any]]] = {
 }
 
 ERRORS: Final[dict[int, str]] = {
-    400: "The body is not what the operation reads (not JSON, not an object, text with U+0000), "
-    "or a step the domain refuses as invalid input.",
+    400: "The body is not what the operation reads (not JSON, not an object, text with U+0000 "
+    "outside record intake, which quarantines such a record alone), or a step the domain refuses "
+    "as invalid input.",
     401: "No credentials, or a staff token that is not valid or has expired.",
     403: "The credentials may not do this.",
     404: "No such resource, or one the caller may not see.",
     409: "The alert is not in a state that allows this step, or another user moved it first.",
     413: "The body is larger than the API accepts (64 MB).",
     422: "The payload breaks its schema; `fields` names each field and what is wrong.",
+    429: "Too many requests with this key (AUDITCAGE_INTAKE_LIMIT_PER_KEY a minute); "
+    "`Retry-After` says how many seconds to wait.",
 }
 
 
@@ -141,7 +144,7 @@ def _operations() -> dict[str, Operation]:
             "Take a batch of records from a source system; the outcome of every record",
             IntakeReportOut,
             "sourceKey",
-            (400, 401, 403, 413),
+            (400, 401, 403, 413, 429),
             body=records_body,
         ),
         "precheck_api.check": Operation(
@@ -236,6 +239,10 @@ def _operation(endpoint: str, described: Operation) -> dict[str, Any]:
     for status in described.errors:
         schema = described.unprocessable if status == 422 else ErrorOut
         responses[status] = _json(ERRORS[status], schema)
+    if 429 in responses:
+        responses[429]["headers"] = {
+            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
+        }
     operation: dict[str, Any] = {
         "operationId": endpoint.replace(".", "_"),
         "summary": described.summary,

@@ -1,4 +1,5 @@
-"""How often one client address, and one account name, may try to sign in: a sliding window.
+"""How often one client address, and one account name, may try to sign in, and how often one
+source-system key may post records: sliding windows.
 
 This is about volume (one address spraying many names, many addresses hammering one name), on top
 of the lock-out in auditcage.accounts.service (5 wrong passwords lock an account for 15 minutes),
@@ -10,10 +11,15 @@ so a client spread over W workers gets at most W times the limit per minute befo
 refuses; the database lock-out stays global whatever the number of workers. Set the limits with
 that in mind (AUDITCAGE_LOGIN_LIMIT_PER_ADDRESS, AUDITCAGE_LOGIN_LIMIT_PER_ACCOUNT), and behind a
 reverse proxy set AUDITCAGE_PROXY_HOPS, or every client shares the proxy's address.
+
+Intake (`IntakeLimits`) counts requests to POST /api/v1/records per key, whatever their size,
+so a runaway or compromised source system cannot crowd out the others; the same per-process
+caveat applies to AUDITCAGE_INTAKE_LIMIT_PER_KEY.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 from collections import deque
@@ -31,7 +37,7 @@ class Refusal:
     """Too many attempts: wait `retry_after` seconds. `first` is true once per episode, so an
     attacker's flood writes one audit entry, not one per request."""
 
-    scope: str  # "address" or "account"
+    scope: str  # "address", "account" or "key"
     retry_after: int
     first: bool
 
@@ -88,3 +94,16 @@ class SignInLimits:
             if refused is not None:
                 return Refusal("account", *refused)
         return None
+
+
+class IntakeLimits:
+    """One window per source-system key, tracked by a digest so the key itself is not kept
+    twice in memory."""
+
+    def __init__(self, per_key: int) -> None:
+        self.window = SlidingWindow(per_key)
+
+    def check(self, key: str) -> Refusal | None:
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        refused = self.window.attempt(digest, clock.now())
+        return None if refused is None else Refusal("key", *refused)

@@ -15,6 +15,9 @@ DEFAULT_RULES_DIR = PROJECT_ROOT / "rules"
 # Signs sessions, links and staff tokens in the demo only: create_app refuses it unless
 # demo_data is set, so a deployment must bring AUDITCAGE_SECRET_KEY(_FILE) of its own.
 DEV_SECRET_KEY = "dev-only-not-secret"
+# A source-system key is a bearer secret sent with every batch: long enough that it cannot be
+# guessed (32 characters of `secrets.token_urlsafe` carry 192 bits).
+MIN_SOURCE_KEY_LENGTH = 32
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,10 @@ class Settings:
     # (api/ratelimit.py); an office behind one NAT address signs in together at shift start.
     login_limit_per_address: int = 30
     login_limit_per_account: int = 10
+    # POST /api/v1/records requests per minute with one source-system key, per API process
+    # (api/ratelimit.py): 20 a second, far above a source system's steady batches and the
+    # benchmarks' (bench/load.py sends 2 a second), low enough that a runaway client is cut off.
+    intake_limit_per_key: int = 1200
     # Reverse proxies in front of the API whose X-Forwarded-For/-Proto to trust (0: none).
     proxy_hops: int = 0
     log_level: str = "INFO"
@@ -77,6 +84,15 @@ class Settings:
                 "AUDITCAGE_SECRET_KEY is the development key, which only the demo may use"
             )
 
+    def check_intake(self) -> None:
+        """Refuse at start-up what would otherwise fail every intake request."""
+        self.source_key_map()
+        if self.intake_limit_per_key < 1:
+            raise ConfigError(
+                f"AUDITCAGE_INTAKE_LIMIT_PER_KEY={self.intake_limit_per_key}: at least 1 request "
+                "per minute"
+            )
+
     def source_key_map(self) -> dict[str, str]:
         """API key → source_system."""
         keys: dict[str, str] = {}
@@ -84,6 +100,12 @@ class Settings:
             source, sep, key = pair.partition("=")
             if not sep or not source or not key:
                 raise ConfigError("AUDITCAGE_SOURCE_KEYS: use source_system=key,source_system=key")
+            if len(key) < MIN_SOURCE_KEY_LENGTH:
+                raise ConfigError(
+                    f"AUDITCAGE_SOURCE_KEYS: the key of {source.strip()} has {len(key)} "
+                    f"characters; a source-system key needs at least {MIN_SOURCE_KEY_LENGTH} "
+                    "(python -c 'import secrets; print(secrets.token_urlsafe(32))' makes one)"
+                )
             keys[key] = source
         return keys
 

@@ -200,4 +200,8 @@ def _demo_keys() -> str:
     """One intake key per known source system (demo values, printed on the terminal)."""
     from auditcage.records.enums import KNOWN_SOURCE_SYSTEMS
 
-    return ",".join(f"{s}=demo-{s.replace('_', '-')}" for s in sorted(KNOWN_SOURCE_SYSTEMS))
+    # 32 characters at least, as every source-system key (auditcage.config)
+    return ",".join(
+        f"{s}=demo-{s.replace('_', '-')}-intake-key-for-the-demo-only"
+        for s in sorted(KNOWN_SOURCE_SYSTEMS)
+    )

@@ -78,7 +78,10 @@ def source_keys(sources: set[str]) -> tuple[str, dict[str, str]]:
     """AUDITCAGE_SOURCE_KEYS for the known source systems and any others the records name."""
     from auditcage.records.enums import KNOWN_SOURCE_SYSTEMS
 
-    keys = {s: f"bench-{s}" for s in sorted(KNOWN_SOURCE_SYSTEMS | sources)}
+    keys = {
+        s: f"bench-{s}-intake-key-for-benchmarks-only"
+        for s in sorted(KNOWN_SOURCE_SYSTEMS | sources)
+    }
     return ",".join(f"{s}={k}" for s, k in keys.items()), keys
 
 

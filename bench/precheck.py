@@ -42,7 +42,7 @@ def free_port() -> int:
 def _keys() -> tuple[str, dict[str, str]]:
     from auditcage.records.enums import KNOWN_SOURCE_SYSTEMS
 
-    keys = {s: f"bench-{s}" for s in sorted(KNOWN_SOURCE_SYSTEMS)}
+    keys = {s: f"bench-{s}-intake-key-for-benchmarks-only" for s in sorted(KNOWN_SOURCE_SYSTEMS)}
     return ",".join(f"{s}={k}" for s, k in keys.items()), keys
 
 

@@ -8,9 +8,11 @@
   fails is transient: the same channel is retried with back-off, then the next channel.
 - Delivery is at-least-once. A worker killed after a send and before its outcome commits leaves
   the row `sending`; it is sent again, at once when the dead worker ran on this host
-  (`rescue_orphans`), else when its lease runs out. Every send carries the row's
-  `Idempotency-Key` (an HTTP header on webhooks, a mail header on e-mail), the same on every try
-  and channel, so a receiver drops the copy; the fault tests measure such copies.
+  (`rescue_orphans`), else when its lease runs out; a worker whose delivery failed (a claim
+  whose commit reply was lost) takes its own leases back at its next delivery (`reclaim_own`).
+  Every send carries the row's `Idempotency-Key` (an HTTP header on webhooks, a mail header on
+  e-mail), the same on every try and channel, so a receiver drops the copy; the fault tests
+  measure such copies.
 - The claimed messages are sent one endpoint (scheme, host and port) at a time per thread, so a
   receiver that hangs delays only its own messages, each by at most the send timeout.
 """
@@ -608,6 +610,31 @@ def rescue_orphans(factory: sessionmaker[Session], *, now: datetime | None = Non
         ).rowcount
     log.warning("rescued %d outbox rows leased by dead workers %s", rescued, ", ".join(dead))
     return rescued
+
+
+def reclaim_own(
+    factory: sessionmaker[Session], *, worker_id: str, now: datetime | None = None
+) -> int:
+    """Make due at once the rows still leased to `worker_id`, which holds none in hand: after a
+    delivery that failed (a claim whose commit reply was lost, an outcome never recorded) they
+    would otherwise wait out the whole lease, a pushed warning delayed by it. Returns the count.
+
+    Only between calls of `deliver_due`, whose threads have all finished by then."""
+    now = now or clock.now()
+    with factory() as session, session.begin():
+        reclaimed = session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.SENDING,
+                OutboxMessage.claimed_by == worker_id,
+                OutboxMessage.claimed_until > now,
+            )
+            .values(claimed_until=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    if reclaimed:
+        log.warning("reclaimed %d outbox rows this worker leased in a failed delivery", reclaimed)
+    return reclaimed
 
 
 def _alive(holder: str) -> bool:

@@ -20,7 +20,13 @@ from auditcage import clock
 from auditcage.config import Settings
 from auditcage.reference.cache import ReferenceCache
 from notifications import digests, escalation, pipeline
-from notifications.delivery import DeliveryReport, deliver_due, process_worker_id, rescue_orphans
+from notifications.delivery import (
+    DeliveryReport,
+    deliver_due,
+    process_worker_id,
+    reclaim_own,
+    rescue_orphans,
+)
 from notifications.policy import load_policy
 
 log = logging.getLogger(__name__)
@@ -50,6 +56,7 @@ class NotificationWorker:
         self.worker_id = worker_id or process_worker_id(f"{id(self):x}")
         self._references = ReferenceCache()  # rebuilt only when a reference load happened
         self._notifier: pipeline.Notifier | None = None
+        self._failed_delivery = False  # the last deliver_due raised: it may hold leases still
 
     def notifier(self, session: Session) -> pipeline.Notifier:
         """The same Notifier (policy, calendar, rule names) until the reference data changes."""
@@ -102,9 +109,15 @@ class NotificationWorker:
     def deliver_only(self, should_stop: Callable[[], bool] = lambda: False) -> DeliveryReport:
         try:
             rescue_orphans(self.sessions)
+            if self._failed_delivery:
+                # The rows it may have leased then (a claim committed whose reply was lost) are
+                # its own orphans: due now rather than when their lease runs out.
+                reclaim_own(self.sessions, worker_id=self.worker_id)
+                self._failed_delivery = False
             return deliver_due(
                 self.sessions, worker_id=self.worker_id, limit=200, should_stop=should_stop
             )
         except OperationalError as exc:
+            self._failed_delivery = True
             log.warning("deliveries stopped, the database is unavailable: %s", exc.orig)
             return DeliveryReport()

@@ -27,9 +27,17 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
-SOURCE_KEYS = (
-    "violation=key-violation,vehicle_reg=key-vehicle,license_mgmt=key-license,accident=key-accident"
-)
+# Each source system's intake key (32 characters at least, as auditcage.config requires).
+SOURCE_KEY_OF = {
+    source: f"key-{name}-0123456789abcdef0123"
+    for source, name in (
+        ("violation", "violation"),
+        ("vehicle_reg", "vehicle"),
+        ("license_mgmt", "license"),
+        ("accident", "accident"),
+    )
+}
+SOURCE_KEYS = ",".join(f"{source}={key}" for source, key in SOURCE_KEY_OF.items())
 ADMIN_TOKEN = "admin-test-token"
 
 

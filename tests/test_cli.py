@@ -108,3 +108,24 @@ def test_the_notifier_refuses_to_start_without_a_secret_key_as_the_api_does(
     assert "AUDITCAGE_SECRET_KEY" in refused.output and "deliveries:" not in refused.output
     started = runner.invoke(main, args, env={"AUDITCAGE_SECRET_KEY": "a-real-secret"})
     assert started.exit_code == 0 and "deliveries:" in started.output
+
+
+def test_ingest_quarantines_only_the_record_with_a_nul_and_it_replays_once_fixed(
+    run, tmp_path
+) -> None:
+    good = make_record("violation", record_id="violation:cli-nul-ok")
+    bad = make_record("violation", record_id="violation:cli-nul", window_id="GY\x00W07")
+    code, output = run("ingest", str(_ndjson(tmp_path / "in.ndjson", good, bad)))
+    assert code == 0, output
+    assert "accepted                1" in output and "nul_character" in output
+    code, listing = run("quarantine", "list")
+    assert "violation:cli-nul" in listing and "window_id: text contains the NUL" in listing
+    quarantine_id = listing.split()[0]
+    code, shown = run("quarantine", "show", quarantine_id)
+    assert code == 0 and "GY\\\\u0000W07" in shown  # the escaped copy, in JSON
+    code, unchanged = run("quarantine", "replay", quarantine_id)  # the original, NUL and all
+    assert code == 0 and "quarantined" in unchanged and "window_id: text contains" in unchanged
+    fixed = tmp_path / "fixed.json"
+    fixed.write_bytes(orjson.dumps({**bad, "window_id": "GY-W07"}))
+    code, replayed = run("quarantine", "replay", quarantine_id, "--payload", str(fixed))
+    assert code == 0 and "accepted violation:cli-nul" in replayed

@@ -45,10 +45,26 @@ def test_secrets_are_not_in_the_repr() -> None:
 
 
 def test_source_keys_map_each_key_to_its_source_system() -> None:
-    settings = Settings(source_keys="violation=k1, vehicle_reg=k2")
-    assert settings.source_key_map() == {"k1": "violation", "k2": "vehicle_reg"}
+    k1, k2 = "1" * 32, "2" * 40
+    settings = Settings(source_keys=f"violation={k1}, vehicle_reg={k2}")
+    assert settings.source_key_map() == {k1: "violation", k2: "vehicle_reg"}
     with pytest.raises(ConfigError):
         Settings(source_keys="broken").source_key_map()
+
+
+def test_a_source_key_shorter_than_32_characters_is_refused_naming_its_system() -> None:
+    settings = Settings(source_keys=f"violation={'v' * 32},accident={'a' * 31}")
+    with pytest.raises(ConfigError, match=r"key of accident has 31 characters.*at least 32"):
+        settings.source_key_map()
+
+
+def test_the_api_does_not_start_with_a_short_source_key_or_no_intake_limit() -> None:
+    from api import create_app
+
+    with pytest.raises(ConfigError, match="at least 32"):
+        create_app(Settings(secret_key="s" * 32, source_keys="violation=short"))
+    with pytest.raises(ConfigError, match="AUDITCAGE_INTAKE_LIMIT_PER_KEY=0"):
+        create_app(Settings(secret_key="s" * 32, intake_limit_per_key=0))
 
 
 def test_the_log_level_setting_is_applied_to_every_process_that_starts(tmp_path) -> None:

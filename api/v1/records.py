@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest
 
 from api import db
-from api.auth import source_key_required
+from api.auth import intake_rate_limited, source_key_required
 from api.schemas import IntakeReportOut
 from auditcage.records import intake
 from auditcage.records.readers import parse_ndjson_lines
@@ -22,6 +22,7 @@ NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl
 
 @bp.post("")
 @source_key_required
+@intake_rate_limited
 def ingest() -> ResponseReturnValue:
     items = _batch_items()
     with db.transaction() as session:

@@ -18,6 +18,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from auditcage import clock
+from auditcage.records import nul
 from auditcage.records.models import DataQualityNotice, QuarantinedRecord, Record
 from auditcage.records.readers import UnreadableLine
 from auditcage.records.validation import Problem, validate_record
@@ -244,17 +245,27 @@ def _quarantine(
     record_id = payload.get("record_id") if isinstance(payload, dict) else None
     record_id = str(record_id)[:200] if record_id is not None else None
     codes = sorted({p.code for p in problems})
+    # Every text column escaped: a NUL anywhere would fail the batch on PostgreSQL (records/nul.py).
+    stored, original = nul.storable(payload)
     session.add(
         QuarantinedRecord(
-            record_id=record_id,
-            source=source[:200],
+            record_id=nul.escape(record_id),
+            source=nul.escape(source[:200]),
             position=position,
-            payload=payload,
-            raw_text=raw_text,
-            reasons=[{"field": p.field, "code": p.code, "reason": p.reason} for p in problems],
+            payload=stored,
+            raw_text=nul.escape(raw_text) if original is None else original,
+            reasons=reason_rows(problems),
             codes=",".join(codes)[:400],
         )
     )
     report.quarantined += 1
     report.quarantined_by_reason.update(codes)
     report.outcomes.append(RecordOutcome(position, record_id, Outcome.QUARANTINED, problems))
+
+
+def reason_rows(problems: Iterable[Problem]) -> list[dict[str, str]]:
+    """Problems as stored on a quarantined record; a reason may quote a value holding a NUL."""
+    return [
+        {"field": nul.escape(p.field), "code": p.code, "reason": nul.escape(p.reason)}
+        for p in problems
+    ]

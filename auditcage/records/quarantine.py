@@ -6,12 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auditcage import clock
 from auditcage.errors import NotFound
-from auditcage.records.intake import NoticeSource, Outcome, accept_batch
+from auditcage.records import nul
+from auditcage.records.intake import NoticeSource, Outcome, accept_batch, reason_rows
 from auditcage.records.models import QuarantinedRecord, QuarantineState
 from auditcage.records.validation import validate_record
 
@@ -31,6 +33,13 @@ def get(session: Session, quarantine_id: int) -> QuarantinedRecord:
     if item is None:
         raise NotFound(f"no quarantined record {quarantine_id}")
     return item
+
+
+def original(item: QuarantinedRecord) -> Any:
+    """The payload as received: a payload stored NUL-escaped has its original in raw_text."""
+    if item.payload is not None and item.raw_text is not None:
+        return orjson.loads(item.raw_text)
+    return item.payload
 
 
 @dataclass(frozen=True)
@@ -57,18 +66,15 @@ def replay(
     item = get(session, quarantine_id)
     if item.state != QuarantineState.PENDING:
         raise NotFound(f"quarantined record {quarantine_id} was already {item.state}")
-    payload = corrected if corrected is not None else item.payload
+    payload = corrected if corrected is not None else original(item)
     item.attempts += 1
     if corrected is not None:
-        item.payload = corrected
-        item.raw_text = None
+        item.payload, item.raw_text = nul.storable(corrected)
     if payload is None:
         return ReplayResult(item.id, Outcome.QUARANTINED, None, item.reasons)
     checked = validate_record(payload)
     if checked.rejections or checked.record is None:
-        item.reasons = [
-            {"field": p.field, "code": p.code, "reason": p.reason} for p in checked.rejections
-        ]
+        item.reasons = reason_rows(checked.rejections)
         item.codes = ",".join(sorted({p.code for p in checked.rejections}))[:400]
         return ReplayResult(item.id, Outcome.QUARANTINED, item.record_id, item.reasons)
     report = accept_batch(session, [(item.position, payload)], source=item.source, notices=notices)

@@ -24,6 +24,7 @@ from stdnum.util import isdigits
 from auditcage import clock
 from auditcage.records import enums as e
 from auditcage.records.fields import PATH, Day, Timestamp, is_present
+from auditcage.records.nul import may_hold_nul, nul_fields
 from auditcage.records.schemas import RECORD_SCHEMA
 
 FUTURE_LIMIT: Final = timedelta(minutes=5)  # §1.7: more than 5 minutes in the future
@@ -195,6 +196,20 @@ def _supplied(raw: RawRecord, name: str) -> bool:
 def _require(raw: RawRecord, name: str, why: str, out: Problems) -> None:
     if not _supplied(raw, name):
         out.append(Problem(name, f"missing required field (required {why})", "missing_field"))
+
+
+def _check_nul(raw: RawRecord, _: Loaded, out: Problems, __: Problems) -> None:
+    # PostgreSQL cannot store U+0000 (records/nul.py): the record is held, not its batch failed.
+    if not may_hold_nul(raw):
+        return
+    for path in nul_fields(raw):
+        out.append(
+            Problem(
+                path,
+                "text contains the NUL character (U+0000), which cannot be stored; remove it",
+                "nul_character",
+            )
+        )
 
 
 def _check_channel_fields(raw: RawRecord, data: Loaded, out: Problems, _: Problems) -> None:
@@ -393,6 +408,7 @@ def _check_future(data: Loaded, now: datetime, out: Problems) -> None:
 
 
 CHECKS: Final[tuple[Check, ...]] = (
+    _check_nul,
     _check_block,
     _check_channel_fields,
     _check_action_fields,

@@ -9,7 +9,7 @@ from tests.builders import make_record
 
 pytestmark = pytest.mark.db
 
-VIOLATION_KEY = {"Authorization": "Bearer key-violation"}
+VIOLATION_KEY = {"Authorization": "Bearer key-violation-0123456789abcdef0123"}
 
 
 def test_intake_refuses_a_request_without_a_key(client) -> None:

@@ -53,7 +53,7 @@ def test_an_invalid_row_refuses_the_whole_load_naming_line_and_field(client) -> 
 
 def test_reference_upload_needs_the_administrator_token(client) -> None:
     assert client.put("/api/v1/reference/units", json=[PROVINCE]).status_code == 401
-    source_key = {"Authorization": "Bearer key-violation"}
+    source_key = {"Authorization": "Bearer key-violation-0123456789abcdef0123"}
     assert (
         client.put("/api/v1/reference/units", json=[PROVINCE], headers=source_key).status_code
         == 403

@@ -133,7 +133,7 @@ OPERATIONS = _operations()
 
 def _credentials(path: str, staff_id: str) -> dict[str, str]:
     if path.startswith(("/api/v1/records", "/api/v1/precheck")):
-        return {"Authorization": "Bearer key-violation"}
+        return {"Authorization": "Bearer key-violation-0123456789abcdef0123"}
     if path.startswith("/api/v1/reference"):
         return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     if path.startswith("/api/v1/alerts"):

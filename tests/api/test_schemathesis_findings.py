@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 from sqlalchemy import Engine
 
@@ -13,7 +14,7 @@ from tests.notifications.scenario import load_province
 
 pytestmark = pytest.mark.db
 
-VIOLATION_KEY = {"Authorization": "Bearer key-violation"}
+VIOLATION_KEY = {"Authorization": "Bearer key-violation-0123456789abcdef0123"}
 
 
 @pytest.fixture
@@ -34,28 +35,44 @@ def test_an_alert_id_beyond_the_id_column_is_not_found_rather_than_a_database_er
     assert response.get_json()["error"] == "not_found"
 
 
-def test_a_record_with_a_nul_character_is_refused_not_a_lost_batch(client) -> None:
+def test_a_record_with_a_nul_character_is_quarantined_alone_not_a_lost_batch(client) -> None:
     # PostgreSQL cannot store U+0000 in jsonb: the batch failed as a whole with a 500.
-    record = make_record("violation", record_id="violation:nul-1", subject_name="张\x00三")
-    response = client.post("/api/v1/records", json=[record], headers=VIOLATION_KEY)
-    assert response.status_code == 400
-    assert "U+0000" in response.get_json()["message"]
+    good = make_record("violation", record_id="violation:nul-0")
+    record = make_record("violation", record_id="violation:nul-1", window_id="GY\x00W07")
+    response = client.post("/api/v1/records", json=[good, record], headers=VIOLATION_KEY)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["accepted"], body["quarantined"]) == (1, 1)
+    held = body["outcomes"][1]
+    assert (held["record_id"], held["outcome"]) == ("violation:nul-1", "quarantined")
+    assert held["problems"][0]["field"] == "window_id"
+    assert held["problems"][0]["code"] == "nul_character"
+    assert "U+0000" in held["problems"][0]["reason"]
+
+
+def test_an_ndjson_line_with_a_nul_is_quarantined_and_the_next_line_read(client) -> None:
+    good = make_record("violation", record_id="violation:nul-4")
+    ndjson = b'{"record_id": "violation:nul-3", "window_id": "\\u0000"}\n' + orjson.dumps(good)
+    response = client.post(
+        "/api/v1/records",
+        data=ndjson,
+        headers={**VIOLATION_KEY, "Content-Type": "application/x-ndjson"},
+    )
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["accepted"], body["quarantined"]) == (1, 1)
+    assert "nul_character" in {p["code"] for p in body["outcomes"][0]["problems"]}
 
 
 def test_an_escaped_backslash_before_u0000_is_text_and_accepted(client) -> None:
     record = make_record("violation", record_id="violation:nul-2", reason_text="路径\\u0000")
     response = client.post("/api/v1/records", json=[record], headers=VIOLATION_KEY)
     assert response.status_code == 200 and response.get_json()["read"] == 1
+    assert response.get_json()["quarantined"] == 0
 
 
-def test_nul_is_refused_in_ndjson_precheck_and_reference_bodies_as_well(client) -> None:
-    ndjson = b'{"record_id": "violation:nul-3", "subject_name": "\\u0000"}\n'
+def test_nul_is_refused_in_precheck_and_reference_bodies(client) -> None:
     answers = [
-        client.post(
-            "/api/v1/records",
-            data=ndjson,
-            headers={**VIOLATION_KEY, "Content-Type": "application/x-ndjson"},
-        ),
         client.post("/api/v1/precheck", json={"subject_name": "\x00"}, headers=VIOLATION_KEY),
         client.put(
             "/api/v1/reference/watchlist",
@@ -63,7 +80,8 @@ def test_nul_is_refused_in_ndjson_precheck_and_reference_bodies_as_well(client) 
             headers={"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "text/csv"},
         ),
     ]
-    assert [a.status_code for a in answers] == [400, 400, 400]
+    assert [a.status_code for a in answers] == [400, 400]
+    assert all("U+0000" in a.get_json()["message"] for a in answers)
 
 
 def test_an_unknown_alert_filter_is_refused_rather_than_ignored(client, province) -> None:

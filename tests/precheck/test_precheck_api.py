@@ -17,7 +17,7 @@ from auditcage.records.models import Record
 
 pytestmark = pytest.mark.db
 
-KEY = {"Authorization": "Bearer key-vehicle"}
+KEY = {"Authorization": "Bearer key-vehicle-0123456789abcdef0123"}
 
 
 def _transfer(**changes: object) -> dict:
@@ -64,7 +64,7 @@ def test_an_invalid_record_is_answered_with_every_problem_and_logged(
 
 def test_only_the_key_of_the_records_own_source_system_is_accepted(client) -> None:
     assert client.post("/api/v1/precheck", json=_transfer()).status_code == 401
-    other = {"Authorization": "Bearer key-violation"}
+    other = {"Authorization": "Bearer key-violation-0123456789abcdef0123"}
     reply = client.post("/api/v1/precheck", json=_transfer(), headers=other)
     assert reply.status_code == 422
     assert reply.json["problems"][0]["code"] == "source_system_mismatch"

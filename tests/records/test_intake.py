@@ -213,3 +213,78 @@ def test_an_operator_unknown_to_the_staff_registry_is_a_notice_not_a_failure(
     assert report.accepted == 1 and report.accepted_with_warnings == 1
     codes = {n.code for n in session.scalars(select(DataQualityNotice))}
     assert "unknown_operator" in codes
+
+
+def _nul_batch() -> list[dict]:
+    return [
+        make_record("violation", record_id="violation:nul-ok"),
+        make_record("violation", record_id="violation:nul-top", window_id="GY\x00W07"),
+        make_record(
+            "violation",
+            record_id="violation:nul-deep",
+            **{"violation.decision.penalty_kinds": ["fine\x00"]},
+        ),
+        make_record("violation", record_id="violation:nul\x00id"),
+    ]
+
+
+def test_a_nul_in_any_string_field_quarantines_that_record_only_and_names_the_field(
+    session: Session,
+) -> None:
+    report = _ingest(session, _nul_batch())
+    session.flush()  # PostgreSQL refuses U+0000 in text and jsonb: the copies must be escaped
+    assert (report.read, report.accepted, report.quarantined) == (4, 1, 3)
+    assert report.quarantined_by_reason["nul_character"] == 3
+    held = {o.position: o for o in report.outcomes if o.outcome is Outcome.QUARANTINED}
+    assert [(p.field, p.code) for p in held[1].problems] == [("window_id", "nul_character")]
+    deep = {(p.field, p.code) for p in held[2].problems}  # an unknown penalty kind as well
+    assert ("violation.decision.penalty_kinds.0", "nul_character") in deep
+    assert [p.field for p in held[3].problems] == ["record_id"]
+    assert "U+0000" in held[1].problems[0].reason
+    assert session.scalars(select(Record.record_id)).all() == ["violation:nul-ok"]
+    session.expire_all()  # read back what the database holds
+    kept = session.scalars(select(QuarantinedRecord).order_by(QuarantinedRecord.id)).all()
+    assert kept[0].payload["window_id"] == "GY\\u0000W07"  # shown where the NUL was
+    assert kept[1].payload["violation"]["decision"]["penalty_kinds"] == ["fine\\u0000"]
+    assert kept[2].record_id == "violation:nul\\u0000id"
+    assert orjson.loads(kept[0].raw_text)["window_id"] == "GY\x00W07"  # the exact original
+
+
+def test_a_nul_quarantined_record_replayed_unchanged_stays_held_and_fixed_is_accepted(
+    session: Session,
+) -> None:
+    bad = make_record("violation", record_id="violation:nul-fix", window_id="GY\x00W07")
+    _ingest(session, [bad])
+    kept = session.scalars(select(QuarantinedRecord)).one()
+    again = quarantine.replay(session, kept.id, actor="tester")
+    session.flush()
+    assert again.outcome is Outcome.QUARANTINED
+    assert [r["code"] for r in kept.reasons] == ["nul_character"]
+    still_bad = {**bad, "window_id": "GY-W07", "plate_no": "黔A\x0012345"}
+    result = quarantine.replay(session, kept.id, actor="tester", corrected=still_bad)
+    session.flush()
+    assert result.outcome is Outcome.QUARANTINED
+    assert [r["field"] for r in kept.reasons] == ["plate_no"]
+    assert kept.payload["plate_no"] == "黔A\\u000012345"
+    fixed = {**bad, "window_id": "GY-W07"}
+    result = quarantine.replay(session, kept.id, actor="tester", corrected=fixed)
+    assert result.outcome is Outcome.ACCEPTED
+    assert session.scalars(select(Record.record_id)).all() == ["violation:nul-fix"]
+
+
+def test_a_raw_nul_byte_in_a_file_is_quarantined_with_the_line_escaped(
+    session: Session, tmp_path: Path
+) -> None:
+    good = make_record("violation", record_id="violation:raw-ok")
+    ndjson = tmp_path / "raw.ndjson"
+    ndjson.write_bytes(orjson.dumps(good) + b'\n{"record_id": "a\x00b"}\n')
+    flat = tmp_path / "raw.csv"
+    _write_flat([{**good, "record_id": "violation:csv-nul", "window_id": "W\x0007"}], flat)
+    report = accept_batch(session, read_records(ndjson), source=str(ndjson))
+    report.merge(accept_batch(session, read_records(flat), source=str(flat)))
+    session.flush()
+    assert (report.read, report.accepted, report.quarantined) == (3, 1, 2)
+    session.expire_all()
+    line, cell = session.scalars(select(QuarantinedRecord).order_by(QuarantinedRecord.id)).all()
+    assert line.codes == "invalid_json" and line.raw_text == '{"record_id": "a\\u0000b"}'
+    assert cell.codes == "nul_character" and cell.payload["window_id"] == "W\\u000007"

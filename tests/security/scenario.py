@@ -28,13 +28,13 @@ from auditcage.storage.schema import upgrade
 from auditcage.storage.session import make_engine
 from notifications import actions, links, pipeline
 from notifications.access import viewer_of
-from tests.conftest import ADMIN_TOKEN, SOURCE_KEYS
+from tests.conftest import ADMIN_TOKEN, SOURCE_KEY_OF, SOURCE_KEYS
 from tests.console.helpers import make_account
 from tests.notifications import province as p
 from tests.notifications.scenario import NOW, alert, notifier, store_and_route
 
 SECRET = "security-test-secret"
-SOURCE_KEY = "key-violation"  # tests.conftest.SOURCE_KEYS: the violation system's intake key
+SOURCE_KEY = SOURCE_KEY_OF["violation"]  # the violation system's intake key
 PDF = b"%PDF-1.4\n% a scanned statement\n%%EOF\n"
 FINAL = {
     "kind": "final",

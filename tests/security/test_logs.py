@@ -34,7 +34,7 @@ def _flows(tmp_path: Path) -> list[str]:
     intake = api.post(
         "/api/v1/records",
         json=[vehicle, broken],
-        headers={"Authorization": "Bearer key-vehicle"},
+        headers={"Authorization": "Bearer key-vehicle-0123456789abcdef0123"},
     )
     assert intake.status_code == 200 and intake.json["quarantined"] == 1
     checked = api.post(
@@ -56,7 +56,14 @@ def _flows(tmp_path: Path) -> list[str]:
 
     data = [SUBJECT_ID, vehicle["subject_name"], vehicle["subject_phone"]]
     data += [broken["subject_id_no"], broken["subject_name"], broken["subject_phone"]]
-    secrets = [sc.SECRET, sc.SOURCE_KEY, "key-vehicle", ADMIN_TOKEN, PASSWORD, "a-wrong-password"]
+    secrets = [
+        sc.SECRET,
+        sc.SOURCE_KEY,
+        "key-vehicle-0123456789abcdef0123",
+        ADMIN_TOKEN,
+        PASSWORD,
+        "a-wrong-password",
+    ]
     return data + secrets + [s.link_token, chief["Authorization"].split()[1]]
 
 
