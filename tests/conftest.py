@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _pytest.nodeid import NodeId
 from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
@@ -163,8 +164,14 @@ def _xdist_group(item: pytest.Item) -> str | None:
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # xdist 3.8 groups by a "@group" suffix of the node id, which it sets through
+    # `item._nodeid`; pytest 9.2 reads the id from `item._id`, so the suffix is set here.
+    suffix = hasattr(config, "workerinput") and getattr(config.option, "loadgroup", False)
     for item in items:
         group = _xdist_group(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+        if group is None:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))
+        if suffix and not item.nodeid.endswith(f"@{group}"):
+            item._id = NodeId.parse(f"{item.nodeid}@{group}")  # type: ignore[attr-defined]
