@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _pytest.nodeid import NodeId
 from hypothesis import HealthCheck, settings
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
 from auditcage import clock
@@ -41,16 +42,35 @@ SOURCE_KEYS = ",".join(f"{source}={key}" for source, key in SOURCE_KEY_OF.items(
 ADMIN_TOKEN = "admin-test-token"
 
 
-def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = os.environ.get("AUDITCAGE_TEST_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+def _server_database(url: str, statement: str) -> None:
+    """Run CREATE/DROP DATABASE on the server of `url` (outside a transaction, as it must be)."""
+    admin = make_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return _database_url(tmp_path_factory)
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("AUDITCAGE_TEST_DATABASE_URL")
+    worker_id = os.environ.get("PYTEST_XDIST_WORKER", "master")  # gw0, gw1, … under xdist
+    if not url:
+        # tmp_path_factory is per xdist worker already: each worker has its own SQLite file.
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    parsed = make_url(url)
+    if worker_id == "master" or parsed.get_backend_name() != "postgresql":
+        yield url
+        return
+    # Under xdist every worker drops and recreates the public schema: each needs its own
+    # database, <db>_<worker>, created on the server of the given URL and dropped at the end.
+    name = f"{parsed.database}_{worker_id}"
+    _server_database(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _server_database(url, f'CREATE DATABASE "{name}"')
+    yield parsed.set(database=name).render_as_string(hide_password=False)
+    _server_database(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -129,3 +149,37 @@ def frozen_clock() -> Iterator[None]:
 @pytest.fixture
 def data_dir() -> Path:
     return Path(__file__).parent / "data"
+
+
+# Under `pytest -n N --dist loadgroup` the tests of one group run on one worker: one Spark
+# cluster (master and two worker JVMs) and one console demo with its chromium, not one per
+# xdist worker on a two-core machine; and a module-scoped fixture (a generated province, a
+# seeded database, a live server) is built once, not once on each worker that gets some of
+# the module's tests. Without xdist the mark does nothing.
+_XDIST_GROUPS = ("spark", "browser")
+
+
+def _xdist_group(item: pytest.Item) -> str | None:
+    for group in _XDIST_GROUPS:
+        if item.get_closest_marker(group):
+            return group
+    fixtures = getattr(item, "_fixtureinfo", None)
+    if fixtures is not None:
+        for definitions in fixtures.name2fixturedefs.values():
+            if any(d.scope == "module" for d in definitions):
+                return item.nodeid.split("::", 1)[0]
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # xdist 3.8 groups by a "@group" suffix of the node id, which it sets through
+    # `item._nodeid`; pytest 9.2 reads the id from `item._id`, so the suffix is set here.
+    suffix = hasattr(config, "workerinput") and getattr(config.option, "loadgroup", False)
+    for item in items:
+        group = _xdist_group(item)
+        if group is None:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))
+        if suffix and not item.nodeid.endswith(f"@{group}"):
+            item._id = NodeId.parse(f"{item.nodeid}@{group}")  # type: ignore[attr-defined]
