@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _pytest.nodeid import NodeId
 from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
@@ -182,4 +181,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         item.add_marker(pytest.mark.xdist_group(group))
         if suffix and not item.nodeid.endswith(f"@{group}"):
-            item._id = NodeId.parse(f"{item.nodeid}@{group}")  # type: ignore[attr-defined]
+            _suffix_node_id(item, group)
+
+
+def _suffix_node_id(item: pytest.Item, group: str) -> None:
+    """Set the node id xdist groups by, on pytests before and after 9.2 (private attributes)."""
+    try:
+        from _pytest.nodeid import NodeId  # pytest >= 9.2
+    except ImportError:
+        item._nodeid = f"{item.nodeid}@{group}"  # type: ignore[attr-defined]
+        return
+    item._id = NodeId.parse(f"{item.nodeid}@{group}")  # type: ignore[attr-defined]
