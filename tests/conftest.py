@@ -162,6 +162,10 @@ def _xdist_group(item: pytest.Item) -> str | None:
     for group in _XDIST_GROUPS:
         if item.get_closest_marker(group):
             return group
+    if item.nodeid.startswith("tests/faults/"):
+        # Each starts workers and notifiers as processes and waits for them: two such tests at
+        # once on two cores starve each other's waits.
+        return "faults"
     fixtures = getattr(item, "_fixtureinfo", None)
     if fixtures is not None:
         for definitions in fixtures.name2fixturedefs.values():

@@ -146,7 +146,7 @@ def test_worker_and_notifier_outlive_a_database_outage_and_lose_nothing(
         notifier = start(cluster.url, "notifier", "--idle", "0.2")
         try:
             wait_for(lambda: cursor_seq(engine) >= last // 4, timeout=90, what="a quarter")
-            wait_for(lambda: len(webhook.messages) >= 3, timeout=30, what="3 deliveries")
+            wait_for(lambda: len(webhook.messages) >= 3, timeout=90, what="3 deliveries")
             engine.dispose()
             cluster.stop()
             delivered_before = len(webhook.messages)
