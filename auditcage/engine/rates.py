@@ -73,7 +73,7 @@ from auditcage import clock
 from auditcage.engine.compile_python import Env, compile_python
 from auditcage.engine.hits import HitDraft, hit_id
 from auditcage.engine.messages import render
-from auditcage.engine.rate_stats import GroupStatistics, group_statistics
+from auditcage.engine.rate_stats import PEER_NAMES, GroupStatistics, group_statistics
 from auditcage.rulepacks.check import CheckError, check
 from auditcage.rulepacks.fields import NUMBER, FieldInfo
 from auditcage.rulepacks.functions import EvalContext
@@ -86,13 +86,7 @@ BASE_STATISTICS = (
     "count",
     "rate",
     "value",
-    "peer_n",
-    "peer_median",
-    "peer_mean",
-    "peer_std",
-    "peer_p99",
-    "peer_min",
-    "peer_max",
+    *PEER_NAMES,
     "z",
     "diff_median",
     "diff_mean",

@@ -118,16 +118,19 @@ def claim_commit(monkeypatch: pytest.MonkeyPatch) -> Callable[[], bool]:
     return when
 
 
+def _queue_three(engine: Engine, receiver: HttpReceiver) -> list[int]:
+    return [
+        queue(engine, [receiver.url()], dedupe_key=f"alert:{n}:push", body=f"{n}") for n in range(3)
+    ]
+
+
 def test_an_outbox_claim_whose_commit_reply_is_lost_is_sent_once_after_its_lease(
     committing_engine: Engine,
     http_receiver: HttpReceiver,
     frozen_clock: None,
     claim_commit: Callable[[], bool],
 ) -> None:
-    ids = [
-        queue(committing_engine, [http_receiver.url()], dedupe_key=f"alert:{n}:push", body=f"{n}")
-        for n in range(3)
-    ]
+    ids = _queue_three(committing_engine, http_receiver)
     claims: list[int] = []
     with (
         commit_reply_lost(committing_engine, when=claim_commit) as lost,
@@ -158,10 +161,7 @@ def test_the_notifier_takes_back_its_own_leases_after_a_lost_claim_reply_not_a_l
     frozen_clock: None,
     claim_commit: Callable[[], bool],
 ) -> None:
-    ids = [
-        queue(committing_engine, [http_receiver.url()], dedupe_key=f"alert:{n}:push", body=f"{n}")
-        for n in range(3)
-    ]
+    ids = _queue_three(committing_engine, http_receiver)
     worker = NotificationWorker(
         make_session_factory(committing_engine), Settings(), worker_id="notifier-1"
     )
