@@ -59,6 +59,8 @@ def start_server(url: str, source_keys: str, port: int, workers: int) -> subproc
             sys.executable,
             "-m",
             "gunicorn",
+            "--config",
+            "python:api.gunicorn_conf",  # preloaded and warmed before the workers fork
             "--workers",
             str(workers),
             "--threads",

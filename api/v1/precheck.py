@@ -20,11 +20,12 @@ from auditcage.precheck.service import precheck
 bp = Blueprint("precheck_api", __name__, url_prefix="/api/v1/precheck")
 
 
-def _follower() -> Follower:
-    follower = current_app.extensions.get("auditcage.precheck")
-    if follower is None:
-        follower = current_app.extensions["auditcage.precheck"] = Follower(db.settings().rules_dir)
-    return follower
+def follower() -> Follower:
+    """The app's one follower (its state is rebuilt once, then followed), made on first use."""
+    found = current_app.extensions.get("auditcage.precheck")
+    if found is None:
+        found = current_app.extensions["auditcage.precheck"] = Follower(db.settings().rules_dir)
+    return found
 
 
 @bp.post("")
@@ -34,7 +35,7 @@ def check() -> ResponseReturnValue:
     if not isinstance(raw, dict):
         raise BadRequest("expected one record as a JSON object")
     with db.transaction() as session:
-        answer = precheck(session, _follower(), raw, source_system=g.source_system)
+        answer = precheck(session, follower(), raw, source_system=g.source_system)
     if answer.decision is None:
         invalid = {
             "error": "invalid_record",

@@ -29,7 +29,7 @@ from auditcage.cluster.families import (
     plan_families,
 )
 from auditcage.engine.evaluator import Evaluator
-from auditcage.engine.hits import HitDraft
+from auditcage.engine.hits import HitDraft, SettledHits
 from auditcage.engine.session import Engine
 from auditcage.records.validation import revive
 
@@ -102,8 +102,11 @@ def evaluate_family(
     """`replay.evaluate` for one family's rules: records in event-time order, then the sweep."""
     engine = ctx.engine
     evaluator = Evaluator(family.rules, engine.ctx)
+    settled = SettledHits(evaluator.superseded)
     for record in records:
-        yield from evaluator.process(record, engine.enricher.enrich(record).derived)
+        hits = evaluator.process(record, engine.enricher.enrich(record).derived)
+        yield from settled.add(record["action_time"], hits)
+    yield from settled.release()
     if ctx.as_of is not None:
         yield from evaluator.sweep(ctx.as_of)
 

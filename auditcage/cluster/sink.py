@@ -2,8 +2,8 @@
 
 `foreachBatch` may run a micro-batch again after a failure; hit ids are a pure function of the
 input, and `store_hits` inserts only the ids not stored yet, so a retried batch adds nothing.
-A hit that comes again with other detail is a missed deadline met later (`cluster.step`): the
-stored hit takes the later detail, which the frame form would have reported from the start.
+A hit that comes again with other detail (a missed deadline met later, `cluster.step`; a window
+a late record entered) revises the stored one, to what the frame form reports from the start.
 """
 
 from __future__ import annotations
@@ -12,9 +12,6 @@ import pickle
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-
-from auditcage.alerts.models import Hit
 from auditcage.engine import rates
 from auditcage.engine.hits import HitDraft
 from auditcage.engine.session import Engine
@@ -43,16 +40,7 @@ class HitSink:
         self.batches += 1
 
     def write(self, drafts: list[HitDraft]) -> int:
-        latest = {draft.id: draft for draft in drafts}  # the last emission of an id wins
-        with self.sessions.begin() as session:
-            known = {
-                hit.id: hit for hit in session.scalars(select(Hit).where(Hit.id.in_(list(latest))))
-            }
-            for hit_id, hit in known.items():
-                if latest[hit_id].detail and hit.detail != latest[hit_id].detail:
-                    hit.detail = latest[hit_id].detail
-            new = store_hits(
-                session, latest.values(), version=self.version, cooldowns=self.cooldowns
-            )
+        with self.sessions.begin() as session:  # the last emission of an id wins
+            new = store_hits(session, drafts, version=self.version, cooldowns=self.cooldowns)
         self.stored += len(new)
         return len(new)

@@ -38,7 +38,7 @@ from auditcage.engine.rates import RateBook
 from auditcage.errors import AuditcageError
 
 # Bumped when the pickled layout of the evaluator changes: older state is refused, not misread.
-STATE_FORMAT = 1
+STATE_FORMAT = 2
 
 
 class StateMismatch(AuditcageError):

@@ -40,12 +40,16 @@ SEEN_HORIZON = timedelta(days=90)
 MEASURES = {Kind.COUNT: Measure.COUNT, Kind.DISTINCT: Measure.DISTINCT, Kind.SUM: Measure.SUM}
 
 
+_Reported = tuple[float, tuple[str, ...]]
+
+
 @dataclass
 class _WindowKey:
     events: list[Event] = field(default_factory=list)
     cooldown_until: datetime | None = None
     severity: str | None = None  # the severity last emitted inside the cooldown
-    emitted: set[tuple[str, str]] = field(default_factory=set)  # (anchor record_id, severity)
+    # (anchor record_id, severity) → what the hit reported: its value and evidence record ids
+    emitted: dict[tuple[str, str], _Reported] = field(default_factory=dict)
     records: dict[str, tuple[Record, Derived]] = field(default_factory=dict)
 
 
@@ -213,8 +217,8 @@ class Evaluator:
         fired, dropped = self._window_insert(state, event, spec.window, bands, measure)
         for anchor, severity in dropped:
             self.superseded.add(hit_id(spec.id, spec.sub, key, anchor, severity))
-        for firing in fired:
-            hit = self._window_hit(rule, key, firing, state)
+        for firing, revision in fired:
+            hit = self._window_hit(rule, key, firing, state, revision=revision)
             self.superseded.discard(hit.id)  # valid again after a later correction
             hits.append(hit)
         _prune_window(state, spec.window)
@@ -264,8 +268,11 @@ class Evaluator:
     @staticmethod
     def _window_insert(
         state: _WindowKey, event: Event, window: timedelta, bands: list[Band], measure: Measure
-    ) -> tuple[list[windows.Firing], set[tuple[str, str]]]:
-        """The new firings, and the (anchor, severity) of earlier ones no longer valid."""
+    ) -> tuple[list[tuple[windows.Firing, bool]], set[tuple[str, str]]]:
+        """The firings to emit, each with whether it revises one emitted before (same anchor
+        and severity, so the same hit id, but another value or evidence: a record arriving late
+        inside its window, or tied with its anchor's time), and the (anchor, severity) of
+        earlier firings no longer valid."""
         in_order = not state.events or event.time > state.events[-1].time
         if in_order:
             state.events.append(event)
@@ -286,15 +293,19 @@ class Evaluator:
                 firing = windows.Firing(event, reached, value, tuple(in_window), upgrade=True)
             else:
                 return [], set()
-            state.emitted.add((event.record_id, firing.severity))
-            return [firing], set()
+            state.emitted[(event.record_id, firing.severity)] = _reported(firing)
+            return [(firing, False)], set()
         # Out of event-time order (or a tie): recompute the key from its retained events, so the
         # result is the one a sorted replay gives, and emit what was not emitted before.
         insort(state.events, event)
         all_firings = windows.firings(state.events, window=window, bands=bands, measure=measure)
-        now_valid = {(f.anchor.record_id, f.severity) for f in all_firings}
-        new = [f for f in all_firings if (f.anchor.record_id, f.severity) not in state.emitted]
-        dropped = state.emitted - now_valid
+        now_valid = {(f.anchor.record_id, f.severity): _reported(f) for f in all_firings}
+        emit = [
+            (f, ident in state.emitted)
+            for f in all_firings
+            if state.emitted.get(ident := (f.anchor.record_id, f.severity)) != now_valid[ident]
+        ]
+        dropped = state.emitted.keys() - now_valid.keys()
         state.emitted = now_valid
         state.cooldown_until, state.severity = None, None
         for firing in all_firings:
@@ -302,10 +313,16 @@ class Evaluator:
                 state.cooldown_until, state.severity = firing.anchor.time + window, firing.severity
             elif state.severity is None or RANK[firing.severity] < RANK[state.severity]:
                 state.severity = firing.severity
-        return new, dropped
+        return emit, dropped
 
     def _window_hit(
-        self, rule: CompiledRule, key: str, firing: windows.Firing, state: _WindowKey
+        self,
+        rule: CompiledRule,
+        key: str,
+        firing: windows.Firing,
+        state: _WindowKey,
+        *,
+        revision: bool = False,
     ) -> HitDraft:
         record, derived = state.records[firing.anchor.record_id]
         env = Env(record, derived, self.ctx)
@@ -331,6 +348,7 @@ class Evaluator:
             upgrade=firing.upgrade,
             extra=extra,
             detail={"value": firing.value},
+            revision=revision,
         )
 
     # --- sequences (Q) ------------------------------------------------------------------------
@@ -615,6 +633,7 @@ class Evaluator:
         extra: Mapping[str, Any] | None = None,
         detail: dict[str, Any] | None = None,
         first: Record | None = None,
+        revision: bool = False,
     ) -> HitDraft:
         spec = rule.rule
         message = render(spec.message.zh, record, derived, extra, first)
@@ -634,6 +653,7 @@ class Evaluator:
             upgrade=upgrade,
             shadow=spec.status is Status.TESTING,
             detail=detail or {},
+            revision=revision,
         )
 
 
@@ -641,6 +661,10 @@ def _late(hit: HitDraft) -> HitDraft:
     from dataclasses import replace
 
     return replace(hit, late_data=True)
+
+
+def _reported(firing: windows.Firing) -> _Reported:
+    return firing.value, tuple(e.record_id for e in firing.evidence)
 
 
 def _pair(
@@ -719,7 +743,7 @@ def _prune_window(state: _WindowKey, window: timedelta) -> None:
     for gone in state.events[:cut]:
         state.records.pop(gone.record_id, None)
     del state.events[:cut]
-    state.emitted = {e for e in state.emitted if e[0] in state.records}
+    state.emitted = {e: v for e, v in state.emitted.items() if e[0] in state.records}
 
 
 def _prune_sequence(state: _SequenceKey, within: timedelta) -> None:

@@ -34,6 +34,9 @@ class HitDraft:
     late_data: bool = False
     shadow: bool = False
     detail: dict[str, Any] = field(default_factory=dict, compare=False)
+    # The same hit (same id) emitted again with a new value or evidence: a record arrived inside
+    # its window after it fired. Stores update the stored hit; it raises nothing new.
+    revision: bool = field(default=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -60,6 +63,35 @@ class HitDraft:
             "shadow": self.shadow,
             **({"detail": self.detail} if self.detail else {}),
         }
+
+
+class SettledHits:
+    """The hits of records taken in event-time order, as a hits file carries them: each id
+    once, with its last emission, and none that a later record of the same instant superseded.
+
+    In event-time order a hit can only be revised or superseded by a record tied with its
+    anchor's time (the window of t holds every record at t, whatever came first), so the hits
+    of one instant are held until a record of a later instant arrives.
+    """
+
+    def __init__(self, superseded: set[str]) -> None:
+        self._superseded = superseded  # the evaluator's, read at each release
+        self._held: dict[str, HitDraft] = {}  # keeps each id at its first emission's place
+        self._at: datetime | None = None
+
+    def add(self, at: datetime, hits: list[HitDraft]) -> list[HitDraft]:
+        """Hold the hits of a record at `at`; the hits of earlier instants, now final."""
+        released = self.release() if self._at is not None and at != self._at else []
+        self._at = at
+        for hit in hits:
+            self._held[hit.id] = hit
+        return released
+
+    def release(self) -> list[HitDraft]:
+        """Every held hit still valid (at the end of the records, before the sweep)."""
+        out = [h for i, h in self._held.items() if i not in self._superseded]
+        self._held.clear()
+        return out
 
 
 def masked_key(key: str) -> str:

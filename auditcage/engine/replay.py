@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from auditcage import clock
-from auditcage.engine.hits import HitDraft
+from auditcage.engine.hits import HitDraft, SettledHits
 from auditcage.engine.session import Engine, build_engine, load_rules
 from auditcage.records.readers import UnreadableLine, read_records
 from auditcage.records.validation import revive, validate_record
@@ -122,11 +122,13 @@ def evaluate(
 ) -> Iterator[HitDraft]:
     """Hits of records already in event-time order, then of the deadlines passed by `as_of`."""
     evaluator = engine.evaluator()
+    settled = SettledHits(evaluator.superseded)
     latest: datetime | None = None
     for record in records:
         derived = engine.enricher.enrich(record).derived
-        yield from evaluator.process(record, derived)
+        yield from settled.add(record["action_time"], evaluator.process(record, derived))
         latest = record["action_time"] if latest is None else max(latest, record["action_time"])
+    yield from settled.release()
     cutoff = as_of or latest
     if cutoff is not None:
         yield from evaluator.sweep(cutoff)

@@ -20,15 +20,15 @@ def store_hits(
     version: str,
     cooldowns: dict[str, timedelta | None],
 ) -> list[Hit]:
-    """Insert the hits not stored yet and file each into its alert; returns the new ones."""
-    unique = {draft.id: draft for draft in drafts}
+    """Insert the hits not stored yet and file each into its alert; returns the new ones.
+    A hit stored already takes what its last emission reports (`revise`)."""
+    unique = {draft.id: draft for draft in drafts}  # the last emission of an id wins
     if not unique:
         return []
-    stored = set(session.scalars(select(Hit.id).where(Hit.id.in_(list(unique)))).all())
-    if stored:  # emitted again: valid again, should an out-of-order record have superseded it
-        session.execute(
-            update(Hit).where(Hit.id.in_(stored), Hit.superseded.is_(True)).values(superseded=False)
-        )
+    stored = set()
+    for hit in session.scalars(select(Hit).where(Hit.id.in_(list(unique)))):
+        stored.add(hit.id)
+        revise(hit, unique[hit.id])
     new = []
     for hit_id, draft in sorted(unique.items(), key=lambda item: (item[1].at, item[0])):
         if hit_id in stored:
@@ -59,6 +59,22 @@ def store_hits(
         grouping.attach(session, hit, cooldown=cooldowns.get(uid))
         new.append(hit)
     return new
+
+
+def revise(hit: Hit, draft: HitDraft) -> None:
+    """A stored hit emitted again: valid again, should an out-of-order record have superseded
+    it, and reporting what the new emission does — a window's value and evidence after a record
+    arrived inside it, a missed deadline's delay once its step came. Its id, rule, severity and
+    alert stay."""
+    hit.superseded = False
+    if draft.detail and hit.detail != draft.detail:
+        hit.detail = draft.detail
+    if hit.message != draft.message:
+        hit.message = draft.message
+    if tuple(hit.record_ids) != draft.record_ids:
+        hit.record_ids = list(draft.record_ids)
+    if tuple(hit.serials) != draft.serials:
+        hit.serials = list(draft.serials)
 
 
 def mark_superseded(session: Session, hit_ids: set[str]) -> int:

@@ -8,6 +8,7 @@ evaluates the candidate record on a fork (precheck.fork), so the candidate leave
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from auditcage.rulepacks import publish
 from auditcage.rulepacks.model import Status
 
 VERSION_CHECK = 1.0  # seconds
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,17 @@ class Follower:
             hits = [h for h in drafts if self._counts(h)]
             return Evaluation(hits, self._policy, self._stamp[0] if self._stamp else "", self._seq)
 
+    def warm(self, session: Session) -> int:
+        """Build the state now rather than on the first answer; the seq it has read up to."""
+        with self._lock:
+            self._ensure_current(session)
+            self._catch_up(session)
+            return self._seq
+
     def _counts(self, hit: HitDraft) -> bool:
         uid = f"{hit.rule_id}#{hit.sub}" if hit.sub else hit.rule_id
-        return uid in self._record_kinds and not hit.shadow
+        # A revision restates a hit an earlier record raised; this record raises nothing by it.
+        return uid in self._record_kinds and not hit.shadow and not hit.revision
 
     def _ensure_current(self, session: Session) -> None:
         # A published version or a reference load is picked up within VERSION_CHECK seconds;
@@ -98,12 +108,20 @@ class Follower:
 
     def _rebuild(self, session: Session) -> None:
         assert self._engine is not None and self._evaluator is not None
+        started = time.perf_counter()
         last = session.execute(select(func.max(Record.seq), func.max(Record.action_time))).one()
         self._seq = last[0] or 0
-        if last[1] is None:
-            return
-        since = last[1] - self._engine.horizon()
-        replay_state(session, self._engine, self._evaluator, since=since, up_to=self._seq)
+        count = 0
+        if last[1] is not None:
+            since = last[1] - self._engine.horizon()
+            count = replay_state(session, self._engine, self._evaluator, since=since, up_to=self._seq)
+        log.info(
+            "pre-check state built: rules %s, %d records re-read up to seq %d in %.1f s",
+            self._stamp[0] if self._stamp else "?",
+            count,
+            self._seq,
+            time.perf_counter() - started,
+        )
 
     def _catch_up(self, session: Session) -> None:
         rows = session.execute(

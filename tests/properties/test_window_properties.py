@@ -150,13 +150,6 @@ def test_what_fires_is_the_brute_force_reading_for_any_order_of_arrival(
     assert _evaluate(engine, shuffled).keys() == _brute_force(records).keys()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the evaluator keeps a hit's count from its first emission: a record arriving later "
-    "inside the hit's window without moving its anchor (late, or tied with the anchor's time) "
-    "leaves value, message and evidence stale, where firings() and a replay count it",
-)
 @given(stream=STREAMS, seed=st.integers(0, 2**32 - 1))
 @example(stream=TIE_AT_THE_ANCHOR, seed=None)
 @example(stream=LATE_INSIDE_THE_WINDOW, seed=None)
