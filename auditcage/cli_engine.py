@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -106,21 +107,24 @@ def register(main: click.Group, sessions_of, settings_of, actor_of) -> None:  # 
         notifications = NotificationWorker(sessions, settings)
         stop = StopRequest().install()
         while not stop():
+            started = time.perf_counter()
             result = worker.run_once(as_of=_as_of(as_of), should_stop=stop)
             if once or result.records:
                 click.echo(
                     f"rules {result.version}: {result.records} records, {result.hits} new hits"
                     f" ({result.late} late), state rebuilt from {result.rebuilt_from} records"
+                    f" in {time.perf_counter() - started:.1f} s"
                 )
             if stop():
                 break
+            started = time.perf_counter()
             report = notifications.run_once(now=_as_of(as_of), deliver=deliver, should_stop=stop)
             if once or report.routed or report.escalations or report.delivery.attempts:
                 d = report.delivery
                 click.echo(
                     f"alerts: {report.routed} routed, {report.escalations} escalation steps, "
                     f"{report.digests} digests; deliveries: {d.sent} sent, {d.retrying} to "
-                    f"retry, {d.failed} failed"
+                    f"retry, {d.failed} failed in {time.perf_counter() - started:.1f} s"
                 )
             if once:
                 return

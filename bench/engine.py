@@ -6,7 +6,9 @@ Prints lines `name: value unit`:
   `--file`), with the growth of throughput and memory from the smallest to the largest size;
 - `worker_sqlite`, `worker_pg`: `auditcage worker --once --no-deliver` end to end from stored
   records to stored hits (after `reference load` and `ingest`), on SQLite and on a throwaway
-  PostgreSQL (bench/pg.py), at the first size.
+  PostgreSQL (bench/pg.py), at the first size, as the worker times its pass (rule and reference
+  load included); `_process` is the whole process, which also routes the new alerts to their
+  recipients (`_routing`, alerts/s: the notifier's work, which compose runs apart).
 Each run is a fresh process reporting its own peak RSS.
 
     python bench/engine.py [--sizes 30000,100000] [--file records.ndjson --reference DIR]
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -24,6 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+TIMED = re.compile(r" in ([\d.]+) s$")  # the worker's own timing of each stage
 sys.path.insert(0, str(ROOT))
 
 from bench.ingest import PEAK_REPORTING_CLI, make_scenario  # noqa: E402
@@ -76,13 +80,21 @@ def replay_figures(records: Path, reference: Path, tmp: str, count: int) -> tupl
 
 
 def worker_figures(name: str, url: str, records: Path, reference: Path, count: int) -> None:
+    """`worker`: stored records to stored hits, timed by the worker itself (its first line);
+    the same pass then routes the new alerts (notifications), timed apart on its second line."""
     env = _env(url)
     _cli(["reference", "load", str(reference)], env)
     _cli(["ingest", str(records)], env)
     seconds, peak, out = _cli(["worker", "--once", "--no-deliver"], env)
-    print(f"worker_{name}: {count / seconds:.0f} records/s")
+    evaluated, routed = out.strip().splitlines()[-2:]
+    records_s = float(TIMED.search(evaluated)[1])  # type: ignore[index]
+    routing_s = float(TIMED.search(routed)[1])  # type: ignore[index]
+    alerts = int(re.search(r"alerts: (\d+) routed", routed)[1])  # type: ignore[index]
+    print(f"worker_{name}: {count / records_s:.0f} records/s")
+    print(f"worker_{name}_process: {count / seconds:.0f} records/s (whole process, with routing)")
+    print(f"worker_{name}_routing: {alerts / routing_s:.1f} alerts/s ({alerts} alerts)")
     print(f"worker_{name}_peak_rss: {peak:.0f} MB")
-    print(f"worker_{name}_summary: {out.strip().splitlines()[-1]}", flush=True)
+    print(f"worker_{name}_summary: {evaluated} | {routed}", flush=True)
 
 
 def main() -> None:

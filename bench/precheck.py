@@ -112,14 +112,15 @@ def _wait_ready(client: Client, body: bytes, key: str, timeout: float = 120) -> 
     raise SystemExit("the API did not answer the pre-check in time")
 
 
-def _warm_every_worker(client: Client, payloads: list[tuple[bytes, str]]) -> None:
-    """Bursts of parallel requests until one burst finds no cold worker (each gunicorn worker
-    builds its follower's state on its first pre-check)."""
-    for _ in range(60):
-        latencies, _, _ = run_load(client, payloads, rate=400, seconds=0.25)
+def _warm_every_worker(client: Client, payloads: list[tuple[bytes, str]], rate: float) -> bool:
+    """A few bursts at the measured rate, so every worker has opened its database connection and
+    served its first requests (the rule state itself is built in the arbiter before the workers
+    fork, api.gunicorn_conf); whether a burst then ended without a slow answer."""
+    for _ in range(10):
+        latencies, _, _ = run_load(client, payloads, rate=rate, seconds=0.5)
         if max(latencies) < 200:
-            return
-    raise SystemExit("the workers did not warm up")
+            return True
+    return False
 
 
 def run_load(
@@ -191,11 +192,13 @@ def main() -> None:
         try:
             client = Client(port)
             _wait_ready(client, *payloads[0])
-            _warm_every_worker(client, payloads)
+            settled = _warm_every_worker(client, payloads, args.rate)
             latencies, errors, took = run_load(client, payloads, args.rate, args.seconds)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
+    # 1: a warm-up burst at the measured rate had no answer over 200 ms before the clock started
+    print(f"precheck_warm_settled: {int(settled)}")
     print(f"precheck_state_records: {len(stored)} records")
     print(f"precheck_requests: {len(latencies)} requests")
     print(f"precheck_rate: {len(latencies) / took:.0f} requests/s")

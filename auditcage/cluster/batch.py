@@ -12,7 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+import orjson
+import pandas as pd
 
 from auditcage.cluster.partition import GroupContext
 from auditcage.engine.evaluator import Evaluator
@@ -21,26 +25,49 @@ from auditcage.engine.hits import HitDraft
 
 @dataclass(frozen=True)
 class NotedHit:
-    """What LedgerBook.note_hits reads of a hit: the records it is about."""
+    """What the books read of a family's hit: LedgerBook.note_hits the records it is about,
+    RateBook.note_hits (rate rules with `with_hits`) its rule, key and time."""
 
     record_ids: tuple[str, ...]
+    rule_id: str = ""
+    sub: str | None = None
+    key: str = ""
+    at: datetime | None = None
+    shadow: bool = False
+
+
+def noted_hits(family: pd.DataFrame) -> list[NotedHit]:
+    """The family hits (HIT_COLUMNS) as the books read them."""
+    columns = ["record_ids", "rule_id", "sub", "key", "at", "line"]
+    return [
+        NotedHit(
+            tuple(ids),
+            rule_id,
+            sub if isinstance(sub, str) and sub else None,
+            key,
+            datetime.fromisoformat(at),
+            bool(orjson.loads(line).get("shadow")),
+        )
+        for ids, rule_id, sub, key, at, line in family[columns].itertuples(index=False, name=None)
+    ]
 
 
 def evaluate_batch(
     ctx: GroupContext,
     records: Iterable[dict[str, Any]],
-    family_hits: Sequence[Sequence[str]],
+    family_hits: Sequence[NotedHit],
 ) -> Iterator[HitDraft]:
-    """Hits of the rate and ledger rules; `records` in replay order, `family_hits` the
-    record_ids of every hit the families produced."""
+    """Hits of the rate and ledger rules; `records` in replay order, `family_hits` every hit
+    the families produced. The rate book takes them first: a `with_hits` close counts the hits
+    by their time, so it sees what the single-machine replay has emitted by then."""
     if not ctx.plan.batch_rules:
         return
     engine = ctx.engine
     evaluator = Evaluator(ctx.plan.batch_rules, engine.ctx)
+    evaluator.rates.note_hits(family_hits)  # type: ignore[arg-type]  # reads rule, key, at
     for record in records:
         yield from evaluator.process(record, engine.enricher.enrich(record).derived)
     if ctx.as_of is None:
         return
-    noted = [NotedHit(tuple(ids)) for ids in family_hits]
-    evaluator.ledgers.note_hits(noted)  # type: ignore[arg-type]  # reads record_ids only
+    evaluator.ledgers.note_hits(family_hits)  # type: ignore[arg-type]  # reads record_ids
     yield from evaluator.sweep(ctx.as_of)

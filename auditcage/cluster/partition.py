@@ -2,7 +2,8 @@
 (key family, key bucket), with the unchanged `Evaluator` holding only that family's rules.
 
 A group's frame has the columns of `RECORD_COLUMNS`; the hits come back as a frame of
-`HIT_COLUMNS`, one row per hit, `line` being its §7.3 hits-file line. Records are evaluated in
+`HIT_COLUMNS`, one row per hit, `line` being its §7.3 hits-file line (where the key is masked;
+`key` is not). Records are evaluated in
 the order `replay` uses — action_time, then input (or intake) order — and the deadlines are
 swept as of the run's `as_of`, never the group's own latest record, so every group judges
 deadlines at the same instant as the single-machine replay.
@@ -37,7 +38,7 @@ from auditcage.records.validation import revive
 # record's place in the input (files) or in intake (stored history); payload: canonical JSON.
 RECORD_COLUMNS = ["at_us", "seq", "payload"]
 GROUP_COLUMNS = ["family", "bucket", "key", *RECORD_COLUMNS]
-HIT_COLUMNS = ["id", "rule_id", "sub", "severity", "unit_code", "at", "record_ids", "line"]
+HIT_COLUMNS = ["id", "rule_id", "sub", "severity", "unit_code", "at", "record_ids", "key", "line"]
 
 
 @dataclass
@@ -122,6 +123,7 @@ def hits_frame(hits: Iterable[HitDraft]) -> pd.DataFrame:
             h.unit_code,
             h.at.isoformat(),
             list(h.record_ids),
+            h.key,  # unmasked, for the rate rules that compare with hits (cluster.batch)
             orjson.dumps(h.as_json()).decode(),
         )
         for h in hits

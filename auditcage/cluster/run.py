@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from auditcage.cluster.batch import evaluate_batch
+from auditcage.cluster.batch import evaluate_batch, noted_hits
 from auditcage.cluster.partition import (
     HIT_COLUMNS,
     RECORD_COLUMNS,
@@ -64,7 +64,7 @@ def run_partitioned(
     frame = records_frame(records) if frame is None else frame
     family = run_families(ctx, frame)
     families_done = time.perf_counter()
-    batch = hits_frame(evaluate_batch(ctx, records, list(family["record_ids"])))
+    batch = hits_frame(evaluate_batch(ctx, records, noted_hits(family)))
     hits = pd.concat([family, batch], ignore_index=True) if len(batch) else family
     timings = {
         "families_s": families_done - started,

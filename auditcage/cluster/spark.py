@@ -42,7 +42,7 @@ RECORD_SCHEMA = "at_us long, seq long, payload string"
 GROUP_SCHEMA = "family string, bucket int, key string, at_us long, seq long, payload string"
 HIT_SCHEMA = (
     "id string, rule_id string, sub string, severity string, unit_code string, at string, "
-    "record_ids array<string>, line string"
+    "record_ids array<string>, key string, line string"
 )
 assert RECORD_SCHEMA.count(",") + 1 == len(RECORD_COLUMNS)
 assert GROUP_SCHEMA.count(",") + 1 == len(GROUP_COLUMNS)

@@ -732,15 +732,19 @@ def stf_06_thirty_seconds(ctx: PlantContext) -> list[Record]:
 
 
 # ---- STF-07 ---------------------------------------------------------------------------------
-def _batch_day(ctx: PlantContext, det: int, offset: int, n: int) -> list[Record]:
-    """`n` replacement permits taken in by one window clerk on one day, 12 minutes apart."""
+def _batch_day(
+    ctx: PlantContext, det: int, offset: int, n: int, agent: Person | None = None
+) -> list[Record]:
+    """`n` replacement permits taken in at one window on one day, 12 minutes apart; with an
+    `agent`, the window officer takes in (with the agent on the acceptance) and issues each."""
     office = ctx.office("vehicle_office", det)
     w = ctx.window(office, len(office.windows) - 1)
     day = ctx.day(offset)
     out: list[Record] = []
     t = ctx.t(day, "08:40")
+    clerk = w.police_id if agent is not None else None
     for _ in range(n):
-        out += _window_item(ctx, office, w, t)
+        out += _window_item(ctx, office, w, t, agent=agent, clerk=clerk)
         t += timedelta(minutes=12)
         if t.hour == 12:
             t = ctx.t(day, "13:05")
@@ -752,6 +756,14 @@ def stf_07(ctx: PlantContext) -> list[Record]:
     """A window clerk who usually takes in one or two replacement permits a day takes in 22 on
     one day."""
     return _batch_day(ctx, 1, 68, 22)
+
+
+@plant("STF-07", severity="orange")
+def stf_07_broker(ctx: PlantContext) -> list[Record]:
+    """A window officer takes in and issues 22 replacement permits on one day, every one brought
+    by the same agent filed with no organisation: the agent reaches VEH-11's 20 items that day,
+    and the officer's spike coincides with his key (catalogue: orange)."""
+    return _batch_day(ctx, 0, 75, 22, agent=ctx.person())
 
 
 @near_miss("STF-07")

@@ -117,6 +117,7 @@ def compile_rule(rule: Rule, lists: Mapping[str, Sequence[str]]) -> CompiledRule
     if rule.rate is not None:
         key_paths += [("group", rule.rate.group), ("peers", rule.rate.peers)]
         key_paths += [("mode_of", (rule.rate.mode_of,))] if rule.rate.mode_of else []
+        key_paths += [("with_hits", rule.rate.with_hits.keys)] if rule.rate.with_hits else []
     for where, paths in key_paths:
         for path in paths:  # a misspelt key would never fire: refuse it like a condition
             _check_key_path(path, where)

@@ -85,6 +85,7 @@ class Evaluator:
         self._by_kind: dict[Kind, list[CompiledRule]] = defaultdict(list)
         for rule in self.rules:
             self._by_kind[rule.rule.kind].append(rule)
+        self._exempting = {rule.uid: rule for rule in self.rules if rule.unless}
         self._windows: dict[tuple[str, str], _WindowKey] = defaultdict(_WindowKey)
         self._sequences: dict[tuple[str, str], _SequenceKey] = defaultdict(_SequenceKey)
         # Windowed rules with `first`: the A/B pairing per (rule, key;same) before counting.
@@ -119,31 +120,36 @@ class Evaluator:
         env = Env(record, derived, self.ctx)
         matched = self.filters.matching(record, derived, env)
 
-        def applies(rule: CompiledRule) -> bool:
-            return rule.uid in matched and not any(exempt(env) for exempt in rule.unless)
+        # The rules whose filter holds and no exemption applies, each judged once.
+        exempting = self._exempting
+        applying = {
+            uid
+            for uid in matched
+            if (rule := exempting.get(uid)) is None or not any(e(env) for e in rule.unless)
+        }
 
         hits: list[HitDraft] = []
         for rule in self._by_kind[Kind.EVENT]:
-            if applies(rule):
+            if rule.uid in applying:
                 hits.append(self._event_hit(rule, env, record, derived))
         for kind in MEASURES:
             for rule in self._by_kind[kind]:
                 if rule.first is not None:  # counts only the Bs of a sequence (first/within/same)
                     is_first = rule.uid + FIRST in matched
-                    if is_first or applies(rule):
+                    is_then = rule.uid in applying
+                    if is_first or is_then:
                         hits.extend(
-                            self._paired_window_step(
-                                rule, env, record, derived, is_first, applies(rule)
-                            )
+                            self._paired_window_step(rule, env, record, derived, is_first, is_then)
                         )
-                elif applies(rule):
+                elif rule.uid in applying:
                     hits.extend(self._window_step(rule, env, record, derived))
         for rule in self._by_kind[Kind.SEQUENCE]:
             is_first = rule.uid + FIRST in matched
             is_between = rule.between is not None and rule.between(env)
-            if is_first or is_between or applies(rule):
+            is_then = rule.uid in applying
+            if is_first or is_between or is_then:
                 hits.extend(
-                    self._sequence_step(rule, record, derived, is_first, applies(rule), is_between)
+                    self._sequence_step(rule, record, derived, is_first, is_then, is_between)
                 )
         if self._by_kind[Kind.ABSENCE]:
             keys_by_paths = {
@@ -154,10 +160,12 @@ class Evaluator:
                     self._remember(("", key), record, derived, self._look_back[paths])
             for rule in self._by_kind[Kind.ABSENCE]:
                 keys = keys_by_paths.get(_step_paths(rule)) if rule.key_filter is None else None
-                self._absence_step(rule, env, record, derived, applies(rule), keys)
-        for rule in self._by_kind[Kind.RATE]:
-            if applies(rule):
-                hits.extend(self.rates.add(rule, env, record, derived))
+                self._absence_step(rule, env, record, derived, rule.uid in applying, keys)
+        if self._by_kind[Kind.RATE]:
+            self.rates.note_hits(hits)  # before a close this record may trigger
+            for rule in self._by_kind[Kind.RATE]:
+                if rule.uid in applying:
+                    hits.extend(self.rates.add(rule, env, record, derived))
         self.ledgers.observe(env)
         self.ledgers.note_hits(hits)
         if late:
@@ -584,6 +592,7 @@ class Evaluator:
                     continue
                 armed.fired = True
                 hits.append(self._absence_hit(rule, key, armed))
+        self.rates.note_hits(hits)
         hits.extend(self.rates.close(as_of))  # rate rules: every period ended by as_of
         self.ledgers.note_hits(hits)
         hits.extend(self.ledgers.sweep(as_of))  # ledger rules: rows judgeable by as_of

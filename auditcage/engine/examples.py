@@ -15,14 +15,14 @@ from typing import Any
 import orjson
 
 from auditcage import clock
-from auditcage.engine.compiled import CompiledRule
+from auditcage.engine.compiled import CompiledRule, compile_rule
 from auditcage.engine.hits import HitDraft
 from auditcage.engine.replay import evaluate
 from auditcage.engine.session import build_engine
 from auditcage.records.validation import validate_record
 from auditcage.reference import service
 from auditcage.reference.index import ReferenceIndex
-from auditcage.rulepacks.model import Example, RuleSet
+from auditcage.rulepacks.model import Example, RuleSet, Status
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def run_example(rule: CompiledRule, example: Example, ruleset: RuleSet) -> Examp
             reasons = "; ".join(f"{p.field}: {p.reason}" for p in result.rejections)
             return ExampleResult(example, False, (), f"record {n} is not a valid record: {reasons}")
         records.append(result.record)
-    engine = build_engine(ruleset, [rule], example_reference(example))
+    engine = build_engine(ruleset, [rule, *companions(rule, ruleset)], example_reference(example))
     as_of = _as_of(example.as_of)
     hits = tuple(
         h
@@ -100,6 +100,23 @@ def run_example(rule: CompiledRule, example: Example, ruleset: RuleSet) -> Examp
         if not any(_matches(hit, wanted) for hit in hits):
             return ExampleResult(example, False, hits, f"no hit matches {wanted}")
     return ExampleResult(example, True, hits)
+
+
+def companions(rule: CompiledRule, ruleset: RuleSet) -> list[CompiledRule]:
+    """The rules whose hits a rate rule compares with (`with_hits`): an example of it runs
+    them too, over the same records, and is judged on its own rule's hits."""
+    program = getattr(rule, "rate", None)
+    wanted = program.spec.with_hits if program is not None else None
+    if wanted is None:
+        return []
+    named = set(wanted.rules)
+    return [
+        compile_rule(other, ruleset.lists)
+        for other in ruleset.rules
+        if other.status is Status.ACTIVE
+        and other.label != rule.rule.label
+        and ({other.id, other.uid} & named)
+    ]
 
 
 def _matches(hit: HitDraft, wanted: dict[str, Any]) -> bool:

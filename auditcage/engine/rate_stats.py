@@ -46,6 +46,7 @@ class RowLike(Protocol):
     modes: tuple[str, ...]
     values: tuple[Any, ...]
     population: tuple[tuple[tuple[str, ...], ...], ...]
+    hit_keys: tuple[str, ...]
 
 
 class OutcomeLike(Protocol):
@@ -70,7 +71,7 @@ class GroupStatistics:
 
 
 class _Group:
-    __slots__ = ("evidence", "items", "modes", "numerators", "parts", "peers")
+    __slots__ = ("evidence", "hit_keys", "items", "modes", "numerators", "parts", "peers")
 
     def __init__(self, parts: tuple[str, ...]) -> None:
         self.parts = parts
@@ -79,6 +80,7 @@ class _Group:
         self.peers: Counter[str] = Counter()
         self.modes: dict[str, set[str]] = {}
         self.evidence: list[tuple[datetime, str, str]] = []
+        self.hit_keys: set[str] = set()
 
 
 def group_statistics(
@@ -86,8 +88,10 @@ def group_statistics(
     rows: Sequence[RowLike],
     previous: Mapping[str, OutcomeLike],
     history: Callable[[list[str]], dict[str, list[float]]] | None = None,
+    flagged: frozenset[str] = frozenset(),
 ) -> GroupStatistics:
-    """Every statistic of every group of these rows (no `consecutive`: the caller adds it)."""
+    """Every statistic of every group of these rows (no `consecutive`: the caller adds it).
+    `flagged`: the keys of the other rules' hits that `with_hits` counts for this period."""
     by_record = spec.count_by == "record_id"
     groups: dict[str, _Group] = {}
     subset_items: list[dict[str, set[str]]] = [{} for _ in spec.subsets]
@@ -112,6 +116,7 @@ def group_statistics(
             if row.peer is not None:
                 group.peers[row.peer] += 1
             group.evidence.append((row.time, row.record_id, row.serial_no))
+            group.hit_keys.update(row.hit_keys)
             for i, inside in enumerate(row.subsets):
                 if inside:
                     subset_items[i].setdefault(key, set()).add(item)
@@ -161,6 +166,8 @@ def group_statistics(
         columns[name] = [best[i].get(k) for k in keys]
     if spec.history and history is not None:
         columns.update(_history_columns(keys, history(keys)))
+    if spec.with_hits is not None:
+        columns["with_hits"] = [float(len(groups[k].hit_keys & flagged)) for k in keys]
     rounded = {name: _round(values) for name, values in columns.items()}
     figures = {k: {name: values[i] for name, values in rounded.items()} for i, k in enumerate(keys)}
     evidence = {k: groups[k].evidence for k in keys}

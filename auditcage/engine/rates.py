@@ -32,6 +32,8 @@ exact):
   mode_n, mode_share    items carrying the most frequent value of `mode_of`, and mode_n / n
   history_median, history_mean, history_max, history_periods   the group's own value over
                         the `history` previous periods that are known (see RateSpec)
+  with_hits             hits of the `with_hits` rules on a key of the group's records, at in
+                        the period or up to `within` before it (see RateSpec)
   consecutive           severity_when only: periods in a row, this one included, in which the
                         group fired (fires_when held with n ≥ n_min), at most lookback + 1
 
@@ -119,6 +121,7 @@ def statistics(spec: RateSpec, *, severity: bool = False) -> list[str]:
     if spec.history:
         names += ["history_median", "history_mean", "history_max", "history_periods"]
     names += [name for name, _ in spec.group_values]
+    names += ["with_hits"] if spec.with_hits is not None else []
     return names + (list(SEVERITY_ONLY) if severity else [])
 
 
@@ -273,6 +276,21 @@ def compile_rate(rule: Rule, lists: Mapping[str, Sequence[str]]) -> RateProgram:
 # --- state --------------------------------------------------------------------------------------
 
 
+def _uid(hit: HitDraft) -> str:
+    return f"{hit.rule_id}#{hit.sub}" if hit.sub else hit.rule_id
+
+
+def _hit_keys(
+    record: Mapping[str, Any], derived: Mapping[str, Any], spec: RateSpec
+) -> tuple[str, ...]:
+    """The record's "path=value" keys on the `with_hits` paths, as the other rules key hits."""
+    if spec.with_hits is None:
+        return ()
+    from auditcage.engine.compiled import key_values
+
+    return tuple(k for path in spec.with_hits.keys for k in key_values(record, derived, (path,)))
+
+
 class _Row(NamedTuple):
     time: datetime
     record_id: str
@@ -284,6 +302,7 @@ class _Row(NamedTuple):
     modes: tuple[str, ...] = ()  # the record's values of `mode_of`
     values: tuple[Any, ...] = ()  # the record's `group_values`
     population: tuple[tuple[tuple[str, ...], ...], ...] = ()  # its parts per population total
+    hit_keys: tuple[str, ...] = ()  # "path=value" of its `with_hits` paths
 
 
 @dataclass
@@ -338,6 +357,32 @@ class RateBook:
         self._closed_until: dict[str, datetime] = {}
         self._watermark: dict[str, datetime] = {}
         self._root: str | None = None
+        # with_hits: rule uid → (at, key) of the hits of the rules it names, in noting order
+        self._flagged: dict[str, list[tuple[datetime, str]]] = {
+            uid: [] for uid, r in self.rules.items() if r.rate.spec.with_hits is not None
+        }
+
+    def note_hits(self, hits: Iterable[HitDraft]) -> None:
+        """Remember the hits `with_hits` rules compare with (their `at` decides, at close,
+        which count: the same hits whatever order the paths emit them in)."""
+        if not self._flagged:
+            return
+        for uid, flagged in self._flagged.items():
+            named = self.rules[uid].rate.spec.with_hits.rules
+            for hit in hits:
+                if not hit.shadow and (hit.rule_id in named or _uid(hit) in named):
+                    flagged.append((clock.to_shanghai(hit.at), hit.key))
+
+    def _flagged_for(self, uid: str, spec: RateSpec, period: _Period) -> frozenset[str]:
+        assert spec.with_hits is not None
+        since = window_start(period.start, spec.period) - spec.with_hits.within
+        return frozenset(key for at, key in self._flagged[uid] if since < at < period.end)
+
+    def _prune_flagged(self, uid: str, spec: RateSpec) -> None:
+        floor = self._floor.get(uid)
+        if uid in self._flagged and floor is not None and spec.with_hits is not None:
+            keep_from = window_start(floor, spec.period) - spec.with_hits.within
+            self._flagged[uid] = [(at, key) for at, key in self._flagged[uid] if at > keep_from]
 
     # --- rows -----------------------------------------------------------------------------------
 
@@ -376,6 +421,7 @@ class RateBook:
                 _values(record, derived, spec.mode_of) if spec.mode_of else (),
                 tuple(fn(env) for fn in program.values),
                 population,
+                _hit_keys(record, derived, spec),
             )
         )
         if period.closed and spec.period != "rolling_30d":
@@ -419,6 +465,7 @@ class RateBook:
             for start in [s for s in periods if s < last]:
                 del periods[start]
             self._floor[rule.uid] = max(last, self._floor.get(rule.uid, last))
+            self._prune_flagged(rule.uid, spec)
             self._prune_results(rule.uid, spec, last)
         return hits
 
@@ -448,6 +495,7 @@ class RateBook:
         for start in [s for s in days if s < keep_from]:
             del days[start]
         self._floor[rule.uid] = keep_from
+        self._prune_flagged(rule.uid, spec)
         return hits
 
     def _prune_results(self, uid: str, spec: RateSpec, last: datetime) -> None:
@@ -470,7 +518,7 @@ class RateBook:
         if not rows:
             self._results[rule.uid][period.start] = {}
             return []
-        stats = self._group_statistics(rule, period.start, rows)
+        stats = self._group_statistics(rule, period, rows)
         default = rule.rule.severity.value
         outcomes: dict[str, _Outcome] = {}
         judged: list[tuple[str, str]] = []  # (key, severity) of the groups that make a hit
@@ -535,7 +583,9 @@ class RateBook:
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """For tools and tests: the rows exploded per group, and one row of statistics per group
         (column `key`, `peer`, and the names, NaN where undefined)."""
-        stats = self._group_statistics(rule, start, rows)
+        spec: RateSpec = rule.rate.spec
+        period = _Period(start, period_end(start, spec.period))
+        stats = self._group_statistics(rule, period, rows)
         frame = pd.DataFrame.from_records(
             [(key, *row) for key in stats.keys for row in stats.evidence[key]],
             columns=["key", "time", "record_id", "serial_no"],
@@ -544,9 +594,10 @@ class RateBook:
         table["peer"] = pd.Series(stats.peers, dtype=object)
         return frame, table.rename_axis("key").reset_index()
 
-    def _group_statistics(self, rule: Any, start: datetime, rows: list[_Row]) -> GroupStatistics:
+    def _group_statistics(self, rule: Any, period: _Period, rows: list[_Row]) -> GroupStatistics:
         spec: RateSpec = rule.rate.spec
         uid = rule.uid
+        start = period.start
         previous = self._results[uid].get(previous_start(start, spec.period), {})
 
         def history(keys: list[str]) -> dict[str, list[float]]:
@@ -554,7 +605,10 @@ class RateBook:
                 return self._active_history(keys, uid, spec, start)
             return self._calendar_history(keys, uid, spec, start)
 
-        return group_statistics(spec, rows, previous, history if spec.history else None)
+        flagged = self._flagged_for(uid, spec, period) if spec.with_hits else frozenset()
+        return group_statistics(
+            spec, rows, previous, history if spec.history else None, flagged=flagged
+        )
 
     def _active_history(
         self, keys: list[str], uid: str, spec: RateSpec, start: datetime

@@ -22,7 +22,7 @@ from auditcage.engine.evaluator import Evaluator
 from auditcage.engine.hits import HitDraft
 from auditcage.engine.runner import active_rules_dir, replay_state
 from auditcage.engine.session import Engine, build_engine, load_rules
-from auditcage.precheck.fork import _Inert, fork
+from auditcage.precheck.fork import Candidates, _Inert, fork
 from auditcage.precheck.policy import RECORD_KINDS, PrecheckPolicy, load_precheck_policy
 from auditcage.records.models import Record
 from auditcage.records.validation import revive
@@ -53,6 +53,7 @@ class Follower:
         self._stamp: tuple[str, int] | None = None  # (rule version, reference load)
         self._seq = 0
         self._record_kinds: frozenset[str] = frozenset()
+        self._candidates: Candidates | None = None
         self._checked_at = float("-inf")  # monotonic time of the last version check
 
     def evaluate(self, session: Session, record: dict[str, Any]) -> Evaluation:
@@ -63,7 +64,7 @@ class Follower:
             assert self._engine is not None and self._evaluator is not None
             assert self._policy is not None
             derived = self._engine.enricher.enrich(record).derived
-            drafts = fork(self._evaluator).process(record, derived)
+            drafts = fork(self._evaluator, self._candidates).process(record, derived)
             hits = [h for h in drafts if self._counts(h)]
             return Evaluation(hits, self._policy, self._stamp[0] if self._stamp else "", self._seq)
 
@@ -103,6 +104,7 @@ class Follower:
         self._record_kinds = frozenset(
             r.uid for r in rules if r.rule.kind in RECORD_KINDS and r.rule.status is Status.ACTIVE
         )
+        self._candidates = Candidates.of(self._evaluator, RECORD_KINDS)
         self._stamp = stamp
         self._rebuild(session)
 
@@ -114,7 +116,9 @@ class Follower:
         count = 0
         if last[1] is not None:
             since = last[1] - self._engine.horizon()
-            count = replay_state(session, self._engine, self._evaluator, since=since, up_to=self._seq)
+            count = replay_state(
+                session, self._engine, self._evaluator, since=since, up_to=self._seq
+            )
         log.info(
             "pre-check state built: rules %s, %d records re-read up to seq %d in %.1f s",
             self._stamp[0] if self._stamp else "?",

@@ -7,19 +7,25 @@ first touch only — a record touches a handful of keys, so a fork costs what th
 cost, not the size of the state. key_near indexes are peeked, never written. Rate periods and
 ledgers are not forked: their hits come at period close or in the sweeper, never from one
 record's arrival. tests/precheck/test_fork.py compares the whole evaluator before and after.
+With `Candidates`, the view evaluates only the rules whose hits can make a pre-check's answer.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+from collections import defaultdict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
+from auditcage.engine.compiled import CompiledRule, record_rules
 from auditcage.engine.evaluator import Evaluator
+from auditcage.engine.filters import DurableFilters, Filters, PythonFilters
 from auditcage.engine.near import NearKeys
+from auditcage.rulepacks.model import Kind
 
-SHARED = frozenset({"rules", "ctx", "filters", "_by_kind"})  # compiled once, read only
+SHARED = frozenset({"rules", "ctx", "filters", "_by_kind", "_exempting"})  # compiled, read only
 
 
 class _CopyOnRead(dict):  # type: ignore[type-arg]
@@ -92,8 +98,34 @@ class _Inert:
         return None
 
 
-def fork(evaluator: Evaluator) -> Evaluator:
+@dataclass(frozen=True)
+class Candidates:
+    """The rules a candidate record is evaluated with: those whose hits make the answer (kinds
+    `RECORD_KINDS`), with their own compiled filters. A deadline or a rate period never fires
+    from one record's arrival, and the fork is thrown away, so their steps would change
+    nothing the answer reads."""
+
+    by_kind: dict[Kind, list[CompiledRule]]
+    filters: Filters
+
+    @classmethod
+    def of(cls, evaluator: Evaluator, kinds: frozenset[Kind]) -> Candidates:
+        rules = [r for r in evaluator.rules if r.rule.kind in kinds]
+        filters: Filters = PythonFilters(record_rules(rules))
+        if isinstance(evaluator.filters, DurableFilters):
+            filters = DurableFilters(record_rules(rules), evaluator.ctx)
+        by_kind: dict[Kind, list[CompiledRule]] = defaultdict(list)
+        for kind, members in evaluator._by_kind.items():
+            if kind in kinds:
+                by_kind[kind] = members
+        return cls(by_kind, filters)
+
+
+def fork(evaluator: Evaluator, candidates: Candidates | None = None) -> Evaluator:
     view = copy.copy(evaluator)
+    if candidates is not None:
+        view._by_kind = candidates.by_kind
+        view.filters = candidates.filters
     for name, value in vars(evaluator).items():
         if name in SHARED or not isinstance(value, dict):
             continue

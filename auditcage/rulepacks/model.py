@@ -112,6 +112,18 @@ class Example:
 
 
 @dataclass(frozen=True)
+class WithHits:
+    """Other rules' hits a rate rule's groups are compared with (`with_hits`): a group's
+    `with_hits` figure is the number of distinct hit keys of `rules` (ids, or id#sub) equal to
+    `path=value` for a `keys` path of one of the group's records, among the hits whose `at` lies
+    in (period start − `within`, period end]."""
+
+    rules: tuple[str, ...]
+    keys: tuple[str, ...]
+    within: timedelta
+
+
+@dataclass(frozen=True)
 class RateSpec:
     """What a rate rule (kind R, catalogue §0.3) computes at the close of each period.
 
@@ -142,7 +154,8 @@ class RateSpec:
     working` makes a day period's history skip rest days, `active` takes the group's own previous
     periods with records. `group_values` name expressions over one record (e.g. a reference
     value of the group such as a venue's capacity): `<name>` is their largest number in the
-    group.
+    group. `with_hits` (WithHits) gives `with_hits`: how many hits of other rules are on the
+    keys of the group's records (STF-07: a spike that coincides with VIO-04 or VEH-11 keys).
     """
 
     group: tuple[str, ...]
@@ -163,6 +176,7 @@ class RateSpec:
     history: int = 0
     history_days: str = "all"  # all | working | active
     group_values: tuple[tuple[str, str], ...] = ()  # name → expression over one record
+    with_hits: WithHits | None = None
 
 
 @dataclass(frozen=True)

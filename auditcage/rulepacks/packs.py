@@ -34,6 +34,7 @@ from auditcage.rulepacks.model import (
     SeverityWhen,
     Status,
     Text,
+    WithHits,
 )
 from auditcage.rulepacks.schemas import (
     Issue,
@@ -266,7 +267,14 @@ def _rate_spec(data: dict[str, Any]) -> RateSpec:
         history=data["history"],
         history_days=data["history_days"],
         group_values=data["group_values"],
+        with_hits=_with_hits(data["with_hits"]),
     )
+
+
+def _with_hits(data: dict[str, Any] | None) -> WithHits | None:
+    if not data:
+        return None
+    return WithHits(rules=tuple(data["rules"]), keys=tuple(data["keys"]), within=data["within"])
 
 
 def _examples(

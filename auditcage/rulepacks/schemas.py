@@ -24,6 +24,9 @@ Rate rules (kind rate, catalogue kind R) write, besides `when` (the population f
                              # a number per group: the largest value over its records
     history_days: working    # all | working (a day period skips rest days) | active (only the
                              # group's own periods with records, e.g. "the previous 30 exam days")
+    with_hits: {rules: [VIO-04, VEH-11], keys: [agent_id_no], within: 30d}
+                             # with_hits: the hits of those rules (at in the period or `within`
+                             # before it) keyed on a `keys` value of one of the group's records
 
 `period` of an absence rule is a mapping ({amount, unit}); of a rate rule one of the names.
 
@@ -66,6 +69,7 @@ RATE_FIELDS = (
     "history",
     "history_days",
     "group_values",
+    "with_hits",
 )
 
 
@@ -200,6 +204,18 @@ class LedgerLinkSchema(Strict):
             raise ValidationError({"within": ["a range link counts up to the judging instant"]})
 
 
+class WithHitsSchema(Strict):
+    """A rate rule's `with_hits`: which rules' hits, on which record paths, how far back."""
+
+    rules = fields.List(
+        fields.String(validate=validate.Regexp(r"^(VEH|LIC|ACC|VIO|STF|CP)-\d{2}(#[a-z])?$")),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+    keys = KeyList(required=True)
+    within = Duration(required=True)
+
+
 class LedgerSchema(Strict):
     """kind ledger: which reference rows are judged, when, and how they link to records."""
 
@@ -297,6 +313,7 @@ class RuleSchema(Strict):
     below_n_min = fields.String(load_default="quiet", validate=validate.OneOf(("quiet", "blue")))
     subsets = SubsetsField(load_default=())
     group_values = SubsetsField(load_default=())  # {name: expression}: the group's largest value
+    with_hits = fields.Nested(WithHitsSchema, load_default=None)
     mode_of = fields.String(load_default=None)
     history = fields.Integer(load_default=0, validate=validate.Range(min=0, max=60))
     history_days = fields.String(

@@ -100,9 +100,11 @@ def test_workers_fork_warm_and_answer_the_pre_check_without_rebuilding_its_state
     }
     with log.open("wb") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "python:api.gunicorn_conf"]
-            + ["--workers", "2", "--threads", "2", "--bind", f"127.0.0.1:{port}"]
-            + ["--log-level", "info", "api.wsgi:app"],
+            [
+                *(sys.executable, "-m", "gunicorn", "--config", "python:api.gunicorn_conf"),
+                *("--workers", "2", "--threads", "2", "--bind", f"127.0.0.1:{port}"),
+                *("--log-level", "info", "api.wsgi:app"),
+            ],
             env=env,
             cwd=ROOT,
             stdout=out,
