@@ -38,6 +38,7 @@ SEEN_PER_KEY = 64  # a business item has a handful of steps; a key with more kee
 # Default look-back of absence rules for steps made before their arming record (rule look_back).
 SEEN_HORIZON = timedelta(days=90)
 MEASURES = {Kind.COUNT: Measure.COUNT, Kind.DISTINCT: Measure.DISTINCT, Kind.SUM: Measure.SUM}
+EXPIRE_EVERY = timedelta(days=1)  # event time between two passes of Evaluator.expire
 
 
 _Reported = tuple[float, tuple[str, ...]]
@@ -113,10 +114,17 @@ class Evaluator:
         self.rates = RateBook(self._by_kind[Kind.RATE], ctx, self.superseded)
         # Ledger rules: reference rows judged in the sweeper, with links to the records seen.
         self.ledgers = LedgerBook(self._by_kind[Kind.LEDGER], ctx)
+        # Per-key state is pruned when its key sees a new record; a key that never does again
+        # (most plates, licences and items) is dropped by `expire`, every EXPIRE_EVERY of event
+        # time, once no record within the lateness can reach it.
+        self._uid_rules = {rule.uid: rule for rule in self.rules}
+        self._watermark: datetime | None = None
+        self._expired_at: datetime | None = None
 
     # --- one record ---------------------------------------------------------------------------
 
     def process(self, record: Record, derived: Derived, *, late: bool = False) -> list[HitDraft]:
+        self._advance(record["action_time"])
         env = Env(record, derived, self.ctx)
         matched = self.filters.matching(record, derived, env)
 
@@ -171,6 +179,61 @@ class Evaluator:
         if late:
             hits = [_late(h) for h in hits]
         return hits
+
+    # --- expiry ---------------------------------------------------------------------------------
+
+    def _advance(self, at: datetime) -> None:
+        if self._watermark is None or at > self._watermark:
+            self._watermark = at
+        if self._expired_at is None:
+            self._expired_at = at
+        elif self._watermark - self._expired_at >= EXPIRE_EVERY:
+            self.expire(self._watermark)
+            self._expired_at = self._watermark
+
+    def expire(self, watermark: datetime) -> int:
+        """Drop the state of every key whose newest record is so old that a record arriving
+        now, up to the lateness late, would prune it on arrival (`_prune_window`,
+        `_prune_sequence`, `_prune_seen`): what it computes is unchanged, and state stays
+        bounded by the keys active within the horizons. Armed deadlines are kept (a restated
+        start must not arm twice). Returns how many keys were dropped."""
+        reach = watermark - windows.LATENESS
+        dropped = 0
+        for table, last_of, keep in (
+            (self._windows, _window_newest, self._window_keep),
+            (self._pairs, _sequence_newest, self._pair_keep),
+            (self._sequences, _sequence_newest, self._sequence_keep),
+        ):
+            stale = [
+                k
+                for k, state in table.items()
+                if (newest := last_of(state)) is None or newest < reach - keep(k[0])
+            ]
+            for k in stale:
+                del table[k]
+            dropped += len(stale)
+        look = max(
+            [SEEN_HORIZON, *self._look_back.values(), *map(_look, self._by_kind[Kind.ABSENCE])]
+        )
+        stale = [
+            k
+            for k, seen in self._seen.items()
+            if not seen or seen[-1][0]["action_time"] < reach - look
+        ]
+        for k in stale:
+            del self._seen[k]
+        return dropped + len(stale)
+
+    def _window_keep(self, uid: str) -> timedelta:
+        window = self._uid_rules[uid].rule.window
+        return windows.horizon(window) if window is not None else timedelta(0)
+
+    def _pair_keep(self, uid: str) -> timedelta:
+        within = self._uid_rules[uid].rule.within or timedelta(0)
+        return (within + windows.LATENESS) * 2
+
+    def _sequence_keep(self, uid: str) -> timedelta:
+        return (self._uid_rules[uid].rule.within or timedelta(0)) * 2
 
     def _event_hit(
         self, rule: CompiledRule, env: Env, record: Record, derived: Derived
@@ -739,6 +802,17 @@ def _prune_seen(seen: list[tuple[Record, Derived]], horizon: timedelta = SEEN_HO
     if len(seen) > SEEN_PER_KEY or seen[0][0]["action_time"] < newest - horizon:
         kept = [s for s in seen if s[0]["action_time"] >= newest - horizon][-SEEN_PER_KEY:]
         seen[:] = kept
+
+
+def _window_newest(state: _WindowKey) -> datetime | None:
+    return state.events[-1].time if state.events else None
+
+
+def _sequence_newest(state: _SequenceKey) -> datetime | None:
+    return max(
+        (e.time for e in (*state.firsts[-1:], *state.thens[-1:], *state.betweens[-1:])),
+        default=None,
+    )
 
 
 def _prune_window(state: _WindowKey, window: timedelta) -> None:

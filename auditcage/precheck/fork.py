@@ -134,6 +134,7 @@ def fork(evaluator: Evaluator, candidates: Candidates | None = None) -> Evaluato
         else:
             setattr(view, name, _CopyOnRead(value, getattr(value, "default_factory", None), clone))
     view.superseded = set()
+    view._expired_at = None  # a candidate expires nothing: its view is thrown away
     view.rates = _Inert()  # type: ignore[assignment]
     view.ledgers = _Inert()  # type: ignore[assignment]
     return view
