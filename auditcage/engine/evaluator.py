@@ -11,6 +11,7 @@ close by `engine.rates`.
 from __future__ import annotations
 
 import functools
+import sys
 from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -86,7 +87,7 @@ class Evaluator:
         self._by_kind: dict[Kind, list[CompiledRule]] = defaultdict(list)
         for rule in self.rules:
             self._by_kind[rule.rule.kind].append(rule)
-        self._exempting = {rule.uid: rule for rule in self.rules if rule.unless}
+        self._index_rules()
         self._windows: dict[tuple[str, str], _WindowKey] = defaultdict(_WindowKey)
         self._sequences: dict[tuple[str, str], _SequenceKey] = defaultdict(_SequenceKey)
         # Windowed rules with `first`: the A/B pairing per (rule, key;same) before counting.
@@ -117,9 +118,24 @@ class Evaluator:
         # Per-key state is pruned when its key sees a new record; a key that never does again
         # (most plates, licences and items) is dropped by `expire`, every EXPIRE_EVERY of event
         # time, once no record within the lateness can reach it.
-        self._uid_rules = {rule.uid: rule for rule in self.rules}
         self._watermark: datetime | None = None
         self._expired_at: datetime | None = None
+
+    # Indexes of the compiled rules: rebuilt from them, never part of the pickled state
+    # (cluster.step), which holds each rule once, by reference.
+    _INDEXES = ("_exempting", "_uid_rules")
+
+    def _index_rules(self) -> None:
+        self._exempting = {rule.uid: rule for rule in self.rules if rule.unless}
+        self._uid_rules = {rule.uid: rule for rule in self.rules}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in self._INDEXES}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Attribute names interned, as pickle's default BUILD does.
+        self.__dict__.update({sys.intern(name): value for name, value in state.items()})
+        self._index_rules()
 
     # --- one record ---------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from auditcage.engine.filters import DurableFilters, Filters, PythonFilters
 from auditcage.engine.near import NearKeys
 from auditcage.rulepacks.model import Kind
 
-SHARED = frozenset({"rules", "ctx", "filters", "_by_kind", "_exempting"})  # compiled, read only
+SHARED = frozenset({"rules", "ctx", "filters", "_by_kind", "_exempting", "_uid_rules"})  # read only
 
 
 class _CopyOnRead(dict):  # type: ignore[type-arg]
