@@ -122,7 +122,8 @@ class Candidates:
 
 
 def fork(evaluator: Evaluator, candidates: Candidates | None = None) -> Evaluator:
-    view = copy.copy(evaluator)
+    view = Evaluator.__new__(Evaluator)  # a shallow copy that keeps the rule indexes as they are
+    view.__dict__.update(vars(evaluator))
     if candidates is not None:
         view._by_kind = candidates.by_kind
         view.filters = candidates.filters
