@@ -20,7 +20,7 @@ import pandas as pd
 
 from auditcage.cluster.partition import GroupContext
 from auditcage.engine.evaluator import Evaluator
-from auditcage.engine.hits import HitDraft
+from auditcage.engine.hits import HitDraft, rule_uid
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,10 @@ class NotedHit:
     key: str = ""
     at: datetime | None = None
     shadow: bool = False
+
+    @property
+    def uid(self) -> str:
+        return rule_uid(self.rule_id, self.sub)
 
 
 def noted_hits(family: pd.DataFrame) -> list[NotedHit]:

@@ -10,6 +10,11 @@ from typing import Any
 from auditcage import clock
 
 
+def rule_uid(rule_id: str, sub: str | None) -> str:
+    """The rule's uid ("VIO-04#a"), as CompiledRule.uid spells it."""
+    return f"{rule_id}#{sub}" if sub else rule_id
+
+
 def hit_id(rule_id: str, sub: str | None, key: str, anchor: str, severity: str) -> str:
     """Same rule, sub, key, anchor and severity → same id, whichever path computed it."""
     text = "\x1f".join([rule_id, sub or "", key, anchor, severity])
@@ -41,6 +46,10 @@ class HitDraft:
     @property
     def id(self) -> str:
         return hit_id(self.rule_id, self.sub, self.key, self.anchor, self.severity)
+
+    @property
+    def uid(self) -> str:
+        return rule_uid(self.rule_id, self.sub)
 
     def as_json(self) -> dict[str, Any]:
         """The §7.3 shape of a hits file line."""

@@ -276,10 +276,6 @@ def compile_rate(rule: Rule, lists: Mapping[str, Sequence[str]]) -> RateProgram:
 # --- state --------------------------------------------------------------------------------------
 
 
-def _uid(hit: HitDraft) -> str:
-    return f"{hit.rule_id}#{hit.sub}" if hit.sub else hit.rule_id
-
-
 def _hit_keys(
     record: Mapping[str, Any], derived: Mapping[str, Any], spec: RateSpec
 ) -> tuple[str, ...]:
@@ -370,7 +366,7 @@ class RateBook:
         for uid, flagged in self._flagged.items():
             named = self.rules[uid].rate.spec.with_hits.rules
             for hit in hits:
-                if not hit.shadow and (hit.rule_id in named or _uid(hit) in named):
+                if not hit.shadow and (hit.rule_id in named or hit.uid in named):
                     flagged.append((clock.to_shanghai(hit.at), hit.key))
 
     def _flagged_for(self, uid: str, spec: RateSpec, period: _Period) -> frozenset[str]:

@@ -55,8 +55,7 @@ def store_hits(
         )
         session.add(hit)
         session.flush()
-        uid = f"{draft.rule_id}#{draft.sub}" if draft.sub else draft.rule_id
-        grouping.attach(session, hit, cooldown=cooldowns.get(uid))
+        grouping.attach(session, hit, cooldown=cooldowns.get(draft.uid))
         new.append(hit)
     return new
 

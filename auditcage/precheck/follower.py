@@ -76,9 +76,8 @@ class Follower:
             return self._seq
 
     def _counts(self, hit: HitDraft) -> bool:
-        uid = f"{hit.rule_id}#{hit.sub}" if hit.sub else hit.rule_id
         # A revision restates a hit an earlier record raised; this record raises nothing by it.
-        return uid in self._record_kinds and not hit.shadow and not hit.revision
+        return hit.uid in self._record_kinds and not hit.shadow and not hit.revision
 
     def _ensure_current(self, session: Session) -> None:
         # A published version or a reference load is picked up within VERSION_CHECK seconds;

@@ -63,8 +63,7 @@ class PrecheckPolicy:
     default: Decision
 
     def decision_for(self, hit: HitDraft) -> Decision:
-        uid = f"{hit.rule_id}#{hit.sub}" if hit.sub else hit.rule_id
-        for name in (uid, hit.rule_id):
+        for name in (hit.uid, hit.rule_id):
             if name in self.rules:
                 return self.rules[name]
         return self.severities.get(hit.severity, self.default)

@@ -24,33 +24,17 @@ from auditcage.records.intake import accept_batch
 from auditcage.records.validation import validate_record
 from auditcage.reference.index import ReferenceIndex
 from auditcage.storage.session import make_session_factory
-from tests.builders import make_record, valid_resident_id
+from tests.builders import make_record
 from tests.engine.ruledir import make_rules_dir
+from tests.properties.test_window_properties import DISTINCT_RULE, LICENCES, PLATES
 
 T0 = datetime(2024, 6, 3, 10, 0, tzinfo=clock.SHANGHAI)
-PLATE = "黔A12345"
-LICENCES = [valid_resident_id(seq=f"{n:03d}") for n in range(1, 6)]
-RULE = """id: VIO-95
-name: {zh: 测试不同值, en: Test distinct}
-kind: distinct
-catalogue_kind: D
-status: active
-severity: yellow
-when: 'action == "decide"'
-key: plate_no
-field: license_no
-window: 1h
-bands: [{at_least: 3, severity: yellow}]
-message: {zh: "{key} 达到 {value}", en: "{key} reached {value}"}
-examples:
-  fires: [{}]
-  quiet: [{}]
-"""
+PLATE = PLATES[0]
 
 
 @pytest.fixture
 def rules_dir(tmp_path: Path) -> Path:
-    return make_rules_dir(tmp_path / "rules", {"violation/vio_95_distinct_test.yaml": RULE})
+    return make_rules_dir(tmp_path / "rules", {"violation/vio_95_test.yaml": DISTINCT_RULE})
 
 
 def _raw(n: int, minute: int, licence: int) -> dict[str, Any]:
